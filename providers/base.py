@@ -1,0 +1,145 @@
+"""The adapter contract every cloud product implements, and the values it exchanges.
+
+Adapters are deliberately ignorant of the ledger and the workers: they receive plain values
+(an :class:`Account`, a :class:`CertificateBundle`, a :class:`Resource`) and return plain values,
+so the same adapter serves the CLI's discovery, the workers' deployments and the contract tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, TypeVar, runtime_checkable
+
+from providers.secrets import Secret
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Account:
+    """A third-party cloud account as the adapter needs it: who we are and where to call.
+
+    ``api_endpoint`` replaces the vendor's public endpoint (emulators, private endpoints);
+    ``tls_edge`` is where the account's HTTPS resources can be reached for verification when
+    their hostnames do not resolve here (``host:port``; emulators put their TLS edge there).
+    """
+
+    key: str  # stable, non-secret identity (the account name) for rate limits and metrics
+    provider: str
+    access_key_id: str
+    secret: Secret
+    regions: tuple[str, ...] = ()
+    api_endpoint: str | None = None
+    tls_edge: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CertificateBundle:
+    """A certificate ready to upload: leaf + intermediates (PEM) and its private key."""
+
+    fingerprint: str  # SHA-256 of the leaf's DER, lower-case hex
+    chain_pem: str
+    key_pem: Secret
+    names: tuple[str, ...]
+    not_after: datetime
+
+    @property
+    def alias(self) -> str:
+        """The name certfleet gives its uploads, so a retry can find an earlier upload."""
+        return f"certfleet-{self.fingerprint[:16]}"
+
+
+@dataclass(frozen=True)
+class ServedCert:
+    """What a resource serves now, as the vendor reports it."""
+
+    remote_id: str | None
+    fingerprint: str | None = None
+    not_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Resource:
+    """The smallest thing that holds a certificate (a CDN domain, a listener, a distribution)."""
+
+    provider: str
+    product: str  # registry name, e.g. "tencent.cdn"
+    native_id: str
+    hostnames: tuple[str, ...]
+    served: ServedCert | None = None
+    region: str | None = None
+    https_endpoint: bool = True  # serves HTTPS, so a TLS handshake can verify the binding
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+class CallHooks(Protocol):
+    """What the caller lets an adapter use around each vendor API call.
+
+    Workers plug in rate limiting (token buckets shared by the fleet) and metrics here; the CLI
+    and tests can pass :class:`NoHooks`. ``acquire`` may sleep, or raise :class:`Throttled` to
+    ask the caller to come back later.
+    """
+
+    def acquire(self, account: Account, family: str) -> None:
+        """Wait for (or refuse) a request token for this account and API family."""
+
+    def record(
+        self, account: Account, action: str, outcome: str, seconds: float
+    ) -> None:
+        """Note one call's outcome: ok, throttled, transient or permanent."""
+
+    def throttled(self, account: Account, family: str, retry_after: float) -> None:
+        """The vendor throttled us: slow this account's bucket down for a while."""
+
+
+class NoHooks:
+    """Hooks that do nothing: for discovery from the CLI and for tests of adapters alone."""
+
+    def acquire(self, account: Account, family: str) -> None:
+        """Never waits."""
+
+    def record(self, account: Account, action: str, outcome: str, seconds: float) -> None:
+        """Records nothing."""
+
+    def throttled(self, account: Account, family: str, retry_after: float) -> None:
+        """Ignores throttles."""
+
+
+@runtime_checkable
+class ProductAdapter(Protocol):
+    """One cloud product (``tencent.cdn``, ``aws.alb``, …); see ARCHITECTURE.md."""
+
+    name: str
+
+    def discover(self, account: Account) -> Iterator[Resource]:
+        """Yield every resource of this product in the account, all pages, all regions."""
+        ...
+
+    def ensure_certificate(
+        self, account: Account, cert: CertificateBundle, region: str | None
+    ) -> str:
+        """Return the vendor's id for ``cert``, uploading it only if no upload exists yet."""
+        ...
+
+    def bind(self, account: Account, resource: Resource, remote_cert_id: str) -> bool:
+        """Make ``resource`` use ``remote_cert_id``; a no-op (returning False) if it already does."""
+        ...
+
+    def current(self, account: Account, resource: Resource) -> ServedCert:
+        """Read back what the resource serves now."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProductInfo:
+    """What ``certfleet providers`` prints and what operators need before adding an account."""
+
+    name: str
+    display_name: str
+    api_docs: str
+    permissions: tuple[str, ...]
+    rate_limits: Mapping[str, float]  # API family -> requests/second allowed per account
+    factory: Callable[[CallHooks], ProductAdapter]
