@@ -1,0 +1,169 @@
+"""The quota ledger: purchases, debits and refunds of deployment units.
+
+Rules (PRODUCT.md): one unit is debited per deployment of an ``uploaded`` certificate when its
+task is submitted, and refunded when that deployment fails or is cancelled. Every change is an
+append-only :class:`~ledger.models.QuotaEntry` written in the same transaction as the balance row
+update, so:
+
+* the balance can never go negative (``UPDATE … WHERE units >= n`` plus a CHECK constraint);
+* a deployment can be debited at most once and refunded at most once (unique constraint);
+* a refund requires a debit (checked here, audited by :func:`audit`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ledger.db import changed
+from ledger.errors import InputError, QuotaExhausted
+from ledger.models import Deployment, QuotaBalance, QuotaEntry
+
+BALANCE_ROW = 1
+REFUNDABLE_STATES = ("failed", "cancelled")
+
+
+def balance(session: Session) -> int:
+    """Units available now."""
+    return session.execute(
+        select(QuotaBalance.units).where(QuotaBalance.id == BALANCE_ROW)
+    ).scalar_one()
+
+
+def buy(session: Session, units: int, note: str | None = None) -> int:
+    """Record a purchased pack; returns the new balance."""
+    if units <= 0:
+        raise InputError("units", f"a pack must add at least 1 unit, got {units}")
+    session.add(QuotaEntry(kind="purchase", units=units, note=note))
+    session.execute(
+        update(QuotaBalance)
+        .where(QuotaBalance.id == BALANCE_ROW)
+        .values(units=QuotaBalance.units + units)
+    )
+    return balance(session)
+
+
+def debit(session: Session, deployment_ids: Sequence[int]) -> None:
+    """Debit one unit per deployment, all or nothing; raises :class:`QuotaExhausted`.
+
+    The conditional UPDATE takes the balance row's lock first, so concurrent submissions
+    serialise there and none can spend units another has already taken.
+    """
+    needed = len(deployment_ids)
+    if needed == 0:
+        return
+    taken = changed(
+        session,
+        update(QuotaBalance)
+        .where(QuotaBalance.id == BALANCE_ROW, QuotaBalance.units >= needed)
+        .values(units=QuotaBalance.units - needed),
+    )
+    if taken != 1:
+        raise QuotaExhausted(needed, balance(session))
+    session.execute(
+        insert(QuotaEntry),
+        [{"kind": "debit", "units": -1, "deployment_id": d} for d in deployment_ids],
+    )
+    session.execute(
+        update(Deployment).where(Deployment.id.in_(deployment_ids)).values(charged=True)
+    )
+
+
+def refund(session: Session, deployment_id: int, note: str | None = None) -> bool:
+    """Give back the unit a failed or cancelled deployment consumed; False if none is owed.
+
+    Idempotent: a deployment that was never debited, was already refunded, or has not failed
+    (or been cancelled) gets nothing, and the unique (deployment_id, kind) constraint stops a
+    concurrent second refund at commit.
+    """
+    state = session.execute(
+        select(Deployment.state).where(Deployment.id == deployment_id)
+    ).scalar_one_or_none()
+    if state not in REFUNDABLE_STATES:
+        return False
+    owed = session.execute(
+        select(func.count())
+        .select_from(QuotaEntry)
+        .where(QuotaEntry.deployment_id == deployment_id, QuotaEntry.kind == "debit")
+    ).scalar_one()
+    already = session.execute(
+        select(func.count())
+        .select_from(QuotaEntry)
+        .where(QuotaEntry.deployment_id == deployment_id, QuotaEntry.kind == "refund")
+    ).scalar_one()
+    if not owed or already:
+        return False
+    session.add(QuotaEntry(kind="refund", units=1, deployment_id=deployment_id, note=note))
+    session.execute(
+        update(QuotaBalance)
+        .where(QuotaBalance.id == BALANCE_ROW)
+        .values(units=QuotaBalance.units + 1)
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class QuotaSummary:
+    """Totals for ``certfleet quota show`` and for audits."""
+
+    balance: int
+    purchased: int
+    debited: int
+    refunded: int
+    journal_sum: int
+
+    @property
+    def consistent(self) -> bool:
+        """The balance row equals the sum of the append-only journal."""
+        return self.balance == self.journal_sum
+
+
+def summary(session: Session) -> QuotaSummary:
+    """Balance and journal totals in one consistent read."""
+    rows = dict(
+        session.execute(
+            select(QuotaEntry.kind, func.coalesce(func.sum(QuotaEntry.units), 0)).group_by(
+                QuotaEntry.kind
+            )
+        ).all()
+    )
+    purchased = int(rows.get("purchase", 0))
+    debited = -int(rows.get("debit", 0))
+    refunded = int(rows.get("refund", 0))
+    return QuotaSummary(
+        balance=balance(session),
+        purchased=purchased,
+        debited=debited,
+        refunded=refunded,
+        journal_sum=purchased - debited + refunded,
+    )
+
+
+def audit(session: Session) -> list[str]:
+    """Every broken invariant, as sentences; an empty list means the ledger is sound."""
+    problems: list[str] = []
+    totals = summary(session)
+    if not totals.consistent:
+        problems.append(
+            f"balance {totals.balance} differs from the journal's sum {totals.journal_sum}"
+        )
+    debited = select(QuotaEntry.deployment_id).where(QuotaEntry.kind == "debit")
+    orphan_refunds = session.execute(
+        select(func.count())
+        .select_from(QuotaEntry)
+        .where(QuotaEntry.kind == "refund", QuotaEntry.deployment_id.not_in(debited))
+    ).scalar_one()
+    if orphan_refunds:
+        problems.append(f"{orphan_refunds} refunds have no matching debit")
+    refunded_ok = session.execute(
+        select(func.count())
+        .select_from(QuotaEntry)
+        .join(Deployment, Deployment.id == QuotaEntry.deployment_id)
+        .where(QuotaEntry.kind == "refund", Deployment.state == "succeeded")
+    ).scalar_one()
+    if refunded_ok:
+        problems.append(f"{refunded_ok} succeeded deployments were refunded")
+    return problems

@@ -1,0 +1,90 @@
+"""The resource inventory: what discovery found in each account and product."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ledger.models import Resource
+from ledger.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class ResourceSnapshot:
+    """One resource as a discovery pass saw it (the ledger's view of a provider Resource)."""
+
+    native_id: str
+    hostnames: tuple[str, ...]
+    region: str | None = None
+    https_endpoint: bool = True
+    served_remote_id: str | None = None
+    served_fingerprint: str | None = None
+    served_not_after: datetime | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def record_discovery(
+    session: Session,
+    *,
+    account_id: int,
+    provider: str,
+    product: str,
+    snapshots: Iterable[ResourceSnapshot],
+) -> int:
+    """Upsert every snapshot and mark resources no longer seen as gone; returns the count seen.
+
+    Resources are kept (not deleted) when they disappear, because past deployments refer to them.
+    """
+    now = utcnow()
+    existing = {
+        r.native_id: r
+        for r in session.execute(
+            select(Resource).where(Resource.account_id == account_id, Resource.product == product)
+        ).scalars()
+    }
+    seen = 0
+    for snap in snapshots:
+        seen += 1
+        row = existing.pop(snap.native_id, None)
+        if row is None:
+            row = Resource(
+                account_id=account_id, provider=provider, product=product, native_id=snap.native_id
+            )
+            session.add(row)
+        row.hostnames = list(snap.hostnames)
+        row.region = snap.region
+        row.https_endpoint = snap.https_endpoint
+        row.attributes = dict(snap.attributes)
+        row.served_remote_id = snap.served_remote_id
+        row.served_fingerprint = snap.served_fingerprint
+        row.served_not_after = snap.served_not_after
+        row.discovered_at = now
+        row.gone_at = None
+    if existing:
+        session.execute(
+            update(Resource)
+            .where(Resource.id.in_([r.id for r in existing.values()]), Resource.gone_at.is_(None))
+            .values(gone_at=now)
+        )
+    session.flush()
+    return seen
+
+
+def live_resources(session: Session, account_id: int, products: Sequence[str]) -> list[Resource]:
+    """Resources of ``products`` in the account that the last discovery still saw."""
+    return list(
+        session.execute(
+            select(Resource)
+            .where(
+                Resource.account_id == account_id,
+                Resource.product.in_(products),
+                Resource.gone_at.is_(None),
+            )
+            .order_by(Resource.id)
+        ).scalars()
+    )

@@ -1,0 +1,85 @@
+"""certfleet's configuration, read from the environment in one place.
+
+Every process (CLI, scheduler, workers) calls :func:`load_settings`; nothing else reads
+``CERTFLEET_*`` variables. With nothing set, certfleet runs embedded: SQLite in a per-user data
+directory and an in-process worker. A ``CERTFLEET_BROKER_URL`` selects the distributed mode.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PREFIX = "CERTFLEET_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration; the vault key itself is deliberately not part of it."""
+
+    data_dir: Path
+    database_url: str
+    broker_url: str | None
+    shards: int
+    lease_seconds: int
+    max_transient_failures: int
+    retry_base_seconds: float
+    retry_max_seconds: float
+    worker_threads: int
+    metrics_port: int | None
+
+    @property
+    def embedded(self) -> bool:
+        """True when no broker is configured: one process does everything."""
+        return self.broker_url is None
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    """``$XDG_DATA_HOME/certfleet`` (``~/.local/share/certfleet``), like other CLI tools."""
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "certfleet"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{PREFIX}{name}: expected a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{PREFIX}{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{PREFIX}{name}: expected a number, got {raw!r}") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build :class:`Settings` from ``env`` (default: the process environment)."""
+    env = os.environ if env is None else env
+    data_dir = Path(env.get(PREFIX + "DATA_DIR") or default_data_dir(env))
+    database_url = env.get(PREFIX + "DATABASE_URL") or f"sqlite:///{data_dir / 'certfleet.db'}"
+    metrics = env.get(PREFIX + "METRICS_PORT")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        broker_url=env.get(PREFIX + "BROKER_URL") or None,
+        shards=_int(env, "SHARDS", 4, minimum=1),
+        lease_seconds=_int(env, "LEASE_SECONDS", 300, minimum=5),
+        max_transient_failures=_int(env, "MAX_TRANSIENT_FAILURES", 6, minimum=1),
+        retry_base_seconds=_float(env, "RETRY_BASE_SECONDS", 2.0),
+        retry_max_seconds=_float(env, "RETRY_MAX_SECONDS", 300.0),
+        worker_threads=_int(env, "WORKER_THREADS", 8, minimum=1),
+        metrics_port=int(metrics) if metrics else None,
+    )
