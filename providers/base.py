@@ -86,9 +86,7 @@ class CallHooks(Protocol):
     def acquire(self, account: Account, family: str) -> None:
         """Wait for (or refuse) a request token for this account and API family."""
 
-    def record(
-        self, account: Account, action: str, outcome: str, seconds: float
-    ) -> None:
+    def record(self, account: Account, action: str, outcome: str, seconds: float) -> None:
         """Note one call's outcome: ok, throttled, transient or permanent."""
 
     def throttled(self, account: Account, family: str, retry_after: float) -> None:
@@ -125,11 +123,20 @@ class ProductAdapter(Protocol):
         ...
 
     def bind(self, account: Account, resource: Resource, remote_cert_id: str) -> bool:
-        """Make ``resource`` use ``remote_cert_id``; a no-op (returning False) if it already does."""
+        """Make ``resource`` use ``remote_cert_id``; False (no call made) if it already does."""
         ...
 
     def current(self, account: Account, resource: Resource) -> ServedCert:
         """Read back what the resource serves now."""
+        ...
+
+
+@runtime_checkable
+class SupportsCredentialCheck(Protocol):
+    """Optional: an adapter that can prove an AccessKey works with one harmless read."""
+
+    def check_credentials(self, account: Account) -> None:
+        """Raise :class:`~providers.errors.AuthFailed` (naming what to grant) if it does not."""
         ...
 
 

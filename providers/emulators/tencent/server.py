@@ -1,0 +1,373 @@
+"""The Tencent Cloud emulator: an HTTP API that the real tencentcloud SDK can call.
+
+Point a client at it with ``HttpProfile(protocol="http", endpoint=emulator.endpoint)``. Every
+request goes through what Tencent's gateway does (TC3 signature, timestamp window, per-account
+and per-action rate limits), then through any fault a test injected, then to the action.
+Answers use the vendor's envelope and exactly ``Content-Type: application/json`` (the SDK
+ignores errors under any other content type, see VENDOR-NOTES.md).
+
+Test and demo set-up happens through plain methods (``add_account``, ``add_cdn_domain``,
+``set_rate_limit``, ``inject``), never over HTTP, so no admin surface needs securing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import string
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Final
+
+from providers.emulators.pki import IssuedCertificate
+from providers.emulators.tencent import cdn_api, errors, signature, ssl_api
+from providers.emulators.tencent.context import Action, ActionContext
+from providers.emulators.tencent.errors import ApiError
+from providers.emulators.tencent.faults import Fault, FaultPlan, RateLimits
+from providers.emulators.tencent.state import AccountState, CdnDomain, vendor_time
+from providers.emulators.tencent.transport import (
+    ApiServer,
+    Reply,
+    error_reply,
+    gateway_page,
+    json_reply,
+)
+from providers.emulators.tls_edge import TlsEdge
+
+_VERSIONS: Final = {ssl_api.SERVICE: ssl_api.VERSION, cdn_api.SERVICE: cdn_api.VERSION}
+_ACTIONS: Final[dict[tuple[str, str], Action]] = {
+    **{(ssl_api.SERVICE, name): action for name, action in ssl_api.ACTIONS.items()},
+    **{(cdn_api.SERVICE, name): action for name, action in cdn_api.ACTIONS.items()},
+}
+_TARGETED: Final = frozenset({"UploadCertificate", "UpdateDomainConfig"})
+_ALNUM: Final = string.ascii_letters + string.digits
+
+
+class TencentEmulator:
+    """SSL (2019-12-05) and CDN (2018-06-06) of many accounts, plus a TLS edge serving binds."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        edge: TlsEdge | None = None,
+        clock: Callable[[], float] = time.time,
+        seed: int | None = None,
+    ) -> None:
+        self.clock = clock  # replace to simulate a skewed client or server clock
+        self._host, self._port = host, port
+        self._own_edge = edge is None
+        self.edge = edge or TlsEdge(host)
+        self._lock = threading.RLock()
+        self._accounts: dict[str, AccountState] = {}
+        self._calls: Counter[tuple[str, ...]] = Counter()
+        self._throttled: Counter[tuple[str, str]] = Counter()
+        self._limits = RateLimits()
+        self._rng = random.Random(seed)
+        self._faults = FaultPlan(random.Random(seed))
+        self._propagation_delay = 0.0
+        self._edge_generation: Counter[str] = Counter()
+        self._server: ApiServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> TencentEmulator:
+        """Serve in a daemon thread (and start the TLS edge if this emulator owns it)."""
+        if self._server is not None:
+            return self
+        if self._own_edge:
+            self.edge.start()
+        self._server = ApiServer((self._host, self._port), self.handle)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="tencent-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._own_edge:
+            self.edge.stop()
+
+    def __enter__(self) -> TencentEmulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def endpoint(self) -> str:
+        """``127.0.0.1:PORT``, for ``HttpProfile(protocol="http", endpoint=...)``."""
+        if self._server is None:
+            raise RuntimeError("TencentEmulator is not started")
+        host, port = self._server.server_address[:2]
+        return f"{host!s}:{port}"
+
+    @property
+    def tls_edge(self) -> str:
+        """``host:port`` of the TLS edge serving every bound domain (an Account's tls_edge)."""
+        return self.edge.address
+
+    # -- set-up for tests and demos --------------------------------------------------------
+
+    def add_account(self, secret_id: str, secret_key: str) -> None:
+        """Create an account reachable with this AccessKey pair."""
+        with self._lock:
+            if secret_id in self._accounts:
+                raise ValueError(f"account {secret_id} already exists")
+            app_id = self._rng.randrange(1_250_000_000, 1_259_999_999)
+            self._accounts[secret_id] = AccountState(secret_id, secret_key, app_id)
+
+    def add_cdn_domain(
+        self,
+        secret_id: str,
+        domain: str,
+        *,
+        cert: IssuedCertificate | None = None,
+        locked: bool = False,
+        status: str = "online",
+        https_options: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Add an acceleration domain; returns its ResourceId.
+
+        ``cert`` is a certificate the domain already serves: it is uploaded to the account's
+        SSL service and bound (HTTPS on). ``https_options`` presets other HTTPS fields, e.g.
+        ``{"Http2": "on"}``, so tests can check a bind keeps them.
+        """
+        name = domain.strip().lower()
+        now = self._now()
+        with self._lock:
+            account = self._account(secret_id)
+            if any(name in other.domains for other in self._accounts.values()):
+                raise ValueError(f"{name} is already a CDN domain (ResourceInUse.CdnHostExists)")
+            record = CdnDomain(name, "cdn-" + self._new_id(8).lower(), now, now, status, locked)
+            record.https.update(https_options or {})
+            if cert is not None:
+                stored, _ = ssl_api.store(
+                    account,
+                    cert.chain_pem,
+                    cert.key_pem,
+                    f"existing {name}",
+                    now=now,
+                    new_id=self._new_id(8),
+                    repeatable=False,
+                )
+                record.https["Switch"] = "on"
+                record.https["CertInfo"] = {
+                    "CertId": stored.certificate_id,
+                    "DeployTime": vendor_time(now),
+                }
+                self.edge.bind(name, stored.chain_pem, stored.key_pem)
+            account.domains[name] = record
+            return record.resource_id
+
+    def set_locked(self, secret_id: str, domain: str, locked: bool = True) -> None:
+        """Lock (or unlock) a domain: UpdateDomainConfig then answers CdnHostIsLocked."""
+        with self._lock:
+            self._account(secret_id).domains[domain.lower()].locked = locked
+
+    def https_config(self, secret_id: str, domain: str) -> dict[str, Any]:
+        """A copy of the domain's stored HTTPS block (what UpdateDomainConfig last set)."""
+        with self._lock:
+            https = self._account(secret_id).domains[domain.lower()].https
+            return copy.deepcopy(https)
+
+    def certificate_ids(self, secret_id: str) -> list[str]:
+        """Ids of the account's uploads, oldest first."""
+        with self._lock:
+            return list(self._account(secret_id).certificates)
+
+    def set_rate_limit(self, action: str | None, per_second: float | None) -> None:
+        """Per-account token bucket for ``action``, or for every action when it is None.
+
+        Calls beyond it answer ``RequestLimitExceeded`` and are counted in :attr:`throttled`.
+        ``per_second=None`` removes the limit.
+        """
+        self._limits.set(action, per_second)
+
+    def inject(
+        self,
+        action: str | None,
+        *,
+        error_code: str | None = None,
+        message: str | None = None,
+        http_status: int | None = None,
+        latency: float = 0.0,
+        times: int | None = 1,
+        probability: float | None = None,
+        secret_id: str | None = None,
+    ) -> None:
+        """Make the next ``times`` matching calls (None: all, until :meth:`clear_faults`) slow
+        by ``latency`` seconds and/or fail: ``error_code`` answers the vendor's error JSON,
+        ``http_status`` answers a gateway page (e.g. 502) that the SDK reports as
+        ``ServerNetworkError``. ``probability`` applies the fault to that share of calls.
+        """
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1 (or None for unlimited)")
+        self._faults.add(
+            Fault(action, secret_id, error_code, message, http_status, latency, times, probability)
+        )
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def set_propagation_delay(self, seconds: float) -> None:
+        """Make binds reach the TLS edge only after ``seconds``, like a CDN rolling out."""
+        self._propagation_delay = seconds
+
+    @property
+    def calls(self) -> Counter[tuple[str, ...]]:
+        """Snapshot: admitted calls per ``(secret_id, action)`` and, for UploadCertificate and
+        UpdateDomainConfig, per ``(secret_id, action, target)`` (leaf fingerprint / domain)."""
+        with self._lock:
+            return Counter(self._calls)
+
+    @property
+    def throttled(self) -> Counter[tuple[str, str]]:
+        """Snapshot: calls refused with RequestLimitExceeded per ``(secret_id, action)``."""
+        with self._lock:
+            return Counter(self._throttled)
+
+    # -- request handling ------------------------------------------------------------------
+
+    def handle(self, method: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """Answer one API request; ``headers`` are keyed by lower-case name."""
+        request_id = str(uuid.uuid4())
+        try:
+            return self._answer(method, headers, body, request_id)
+        except ApiError as error:
+            return error_reply(error.code, error.message, request_id)
+        except Exception as error:  # a bug in the emulator must look like the vendor's 500
+            return error_reply(errors.INTERNAL_ERROR, f"emulator error: {error!r}", request_id)
+
+    def _answer(self, method: str, headers: Mapping[str, str], body: bytes, rid: str) -> Reply:
+        account, service, action = self._authenticate(method, headers, body)
+        handler = _ACTIONS.get((service, action))
+        if handler is None:
+            raise ApiError(errors.INVALID_ACTION, f"The action {service}:{action} is not found.")
+        if headers.get("x-tc-version") != _VERSIONS[service]:
+            raise ApiError(errors.NO_SUCH_VERSION, f"{service} has no version of that name.")
+        limit = self._limits.admit(account.secret_id, action)
+        if limit is not None:
+            with self._lock:
+                self._throttled[(account.secret_id, action)] += 1
+            raise ApiError(
+                errors.REQUEST_LIMIT_EXCEEDED,
+                f"Your current request times exceeds the frequency limit `{limit:g}` for a "
+                "second. Please reduce the frequency of calls.",
+            )
+        with self._lock:
+            self._calls[(account.secret_id, action)] += 1
+        fault = self._faults.take(account.secret_id, action)
+        if fault is not None:
+            if fault.latency:
+                time.sleep(fault.latency)
+            if fault.http_status is not None:
+                return gateway_page(fault.http_status)
+            if fault.error_code is not None:
+                raise ApiError(fault.error_code, fault.message or "injected by the emulator")
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            params = None
+        if not isinstance(params, dict):
+            raise ApiError(errors.INVALID_PARAMETER, "The request body must be a JSON object.")
+        with self._lock:
+            context = self._context(account, action)
+            result = handler(context, params)
+        return json_reply({**result, "RequestId": rid})
+
+    def _authenticate(
+        self, method: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[AccountState, str, str]:
+        try:
+            auth = signature.parse_authorization(headers.get("authorization", ""))
+        except ValueError as error:
+            raise ApiError(
+                errors.INVALID_AUTHORIZATION, f"The Authorization header is not valid: {error}."
+            ) from error
+        timestamp = headers.get("x-tc-timestamp", "")
+        signature.check_timestamp(timestamp, self.clock())
+        with self._lock:
+            account = self._accounts.get(auth.secret_id)
+        if account is None:
+            raise ApiError(
+                errors.SECRET_ID_NOT_FOUND,
+                "The SecretId is not found, please ensure that your SecretId is correct.",
+            )
+        signature.verify(
+            auth, account.secret_key, method=method, headers=headers, body=body, timestamp=timestamp
+        )
+        action = headers.get("x-tc-action", "")
+        if not action or auth.service not in _VERSIONS:
+            raise ApiError(errors.INVALID_ACTION, "The requested action or service is unknown.")
+        return account, auth.service, action
+
+    def _context(self, account: AccountState, action: str) -> ActionContext:
+        def count_target(target: str) -> None:
+            if action in _TARGETED:
+                self._calls[(account.secret_id, action, target)] += 1
+
+        return ActionContext(
+            account=account,
+            now=self._now(),
+            new_id=self._new_id,
+            count_target=count_target,
+            bind_edge=lambda host, chain, key: self._change_edge(
+                host, lambda: self.edge.bind(host, chain, key)
+            ),
+            unbind_edge=lambda host: self._change_edge(host, lambda: self.edge.unbind(host)),
+        )
+
+    def _change_edge(self, hostname: str, change: Callable[[], None]) -> None:
+        """Apply a bind now, or after the propagation delay unless a newer change came."""
+        with self._lock:
+            self._edge_generation[hostname] += 1
+            generation = self._edge_generation[hostname]
+        if self._propagation_delay <= 0:
+            change()
+            return
+
+        def later() -> None:
+            with self._lock:
+                if self._edge_generation[hostname] == generation:
+                    change()
+
+        timer = threading.Timer(self._propagation_delay, later)
+        timer.daemon = True
+        timer.start()
+
+    def _account(self, secret_id: str) -> AccountState:
+        try:
+            return self._accounts[secret_id]
+        except KeyError:
+            raise KeyError(f"no emulated account {secret_id}; call add_account first") from None
+
+    def _new_id(self, length: int) -> str:
+        with self._lock:
+            return "".join(self._rng.choices(_ALNUM, k=length))
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)

@@ -1,0 +1,128 @@
+"""What the emulated Tencent Cloud remembers per account: uploaded certificates, CDN domains.
+
+Plain data; the emulator's lock guards every read and write. Times are kept in UTC and shown
+the vendor's way (``YYYY-MM-DD HH:MM:SS`` in Beijing time, GMT+8) by :func:`vendor_time`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+BEIJING: Final = timezone(timedelta(hours=8), "GMT+8")
+VENDOR_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
+
+
+def vendor_time(moment: datetime) -> str:
+    """``2024-05-01 20:00:00``: how the SSL and CDN APIs print times (GMT+8)."""
+    return moment.astimezone(BEIJING).strftime(VENDOR_TIME_FORMAT)
+
+
+@dataclass(frozen=True)
+class StoredCertificate:
+    """One upload in the SSL certificate service."""
+
+    certificate_id: str
+    alias: str
+    chain_pem: str
+    key_pem: str
+    chain: tuple[x509.Certificate, ...]  # leaf first
+    inserted: datetime
+
+    @property
+    def leaf(self) -> x509.Certificate:
+        return self.chain[0]
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the leaf's DER: what "the same certificate" means to the vendor."""
+        return der_fingerprint(self.leaf)
+
+    @property
+    def identity(self) -> tuple[str, ...]:
+        """Fingerprints of leaf and chain: an identical upload has the same identity."""
+        return tuple(der_fingerprint(c) for c in self.chain)
+
+    @property
+    def common_name(self) -> str:
+        names = self.leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[0].value) if names else ""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """DNS SANs; the CN only when there is no SAN extension (as CAs used to issue)."""
+        try:
+            san = self.leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        except x509.ExtensionNotFound:
+            return (self.common_name,) if self.common_name else ()
+        return tuple(san.value.get_values_for_type(x509.DNSName))
+
+    @property
+    def domain(self) -> str:
+        """The vendor's "main domain": the CN, else the first SAN."""
+        return self.common_name or (self.names[0] if self.names else "")
+
+
+def default_https() -> dict[str, Any]:
+    """An HTTPS block as UpdateDomainConfig resets it: fields it was not given go back here."""
+    return {
+        "Switch": "off",
+        "Http2": "off",
+        "OcspStapling": "off",
+        "VerifyClient": "off",
+        "Spdy": "off",
+        "Hsts": {"Switch": "off", "MaxAge": 0, "IncludeSubDomains": "off"},
+        "CertInfo": None,
+    }
+
+
+@dataclass
+class CdnDomain:
+    """One CDN acceleration domain and its HTTPS configuration."""
+
+    domain: str
+    resource_id: str
+    created: datetime
+    updated: datetime
+    status: str = "online"
+    locked: bool = False
+    https: dict[str, Any] = field(default_factory=default_https)
+
+
+@dataclass
+class AccountState:
+    """Everything one Tencent Cloud account (one SecretId) owns in the emulator."""
+
+    secret_id: str
+    secret_key: str
+    app_id: int
+    certificates: dict[str, StoredCertificate] = field(default_factory=dict)
+    domains: dict[str, CdnDomain] = field(default_factory=dict)  # insertion order = listing
+
+
+def der_fingerprint(cert: x509.Certificate) -> str:
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def covers(names: tuple[str, ...], hostname: str) -> bool:
+    """The vendor's rule for "this certificate can serve that domain" (RFC 6125 wildcards).
+
+    ``*.a.com`` covers ``x.a.com`` but neither ``a.com`` nor ``x.y.a.com``; a wildcard
+    domain ``*.a.com`` is covered only by the name ``*.a.com`` itself. Case-insensitive.
+    """
+    host = hostname.rstrip(".").lower()
+    for raw in names:
+        name = raw.rstrip(".").lower()
+        if name == host:
+            return True
+        if name.startswith("*.") and not host.startswith("*."):
+            label, _, parent = host.partition(".")
+            if label and parent == name[2:]:
+                return True
+    return False

@@ -1,0 +1,173 @@
+"""Tencent Cloud's error codes mapped to certfleet's four outcomes — the only such mapping.
+
+Sources for the codes: the common error list (cloud.tencent.com/document/api/400/41680) and the
+SDK's ``errorcodes.py`` of ssl 2019-12-05 and cdn 2018-06-06. The SDK itself adds
+``ClientNetworkError`` (connection failures and timeouts, wrapped by ``ApiRequest``) and
+``ServerNetworkError`` (any non-200 HTTP answer, e.g. a gateway's 502 page, whose body becomes
+the message).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from typing import Final, TypeVar
+
+from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+
+from providers.base import Account, CallHooks
+from providers.errors import AuthFailed, Permanent, ProviderError, Throttled, Transient
+
+T = TypeVar("T")
+
+# Rate refusals. The vendor names no wait; a second is its accounting window for req/s limits.
+_THROTTLE_WAIT: Final = {
+    "RequestLimitExceeded": 1.0,  # and RequestLimitExceeded.* (per-IP, per-UIN variants)
+    "LimitExceeded.RateLimitExceeded": 1.0,  # ssl: per-API frequency
+    "LimitExceeded.SslCertRequestLimitExceeded": 1.0,  # cdn calling ssl too often
+    "UnauthorizedOperation.OperationTooOften": 1.0,  # cdn: "exceeds call frequency"
+    "LimitExceeded.CdnCallingQueryIpTooOften": 1.0,
+    "LimitExceeded.CdnHostOpTooOften": 5.0,  # per-domain cool-down between changes
+}
+# Failures the vendor itself says are temporary ("please retry later", "in progress", busy).
+_TRANSIENT: Final = frozenset(
+    {
+        "ClientNetworkError",
+        "ServerNetworkError",
+        "ResourceUnavailable",  # bare code: "resource unavailable", no reason given
+        "ResourceInUse.CdnOpInProgress",
+        "FailedOperation.NetworkError",  # ssl: "the CA is busy, retry later"
+        "FailedOperation.CannotGetOrder",
+        "FailedOperation.SslCertCannotGetOrder",
+        "FailedOperation.CertificateDeployHasPendingRecord",
+    }
+)
+# Refusals that a CAM policy fixes: the reason tells the operator which policy to grant.
+_PERMISSION: Final = frozenset(
+    {
+        "AuthFailure",
+        "AuthFailure.UnauthorizedOperation",
+        "UnauthorizedOperation",
+        "UnauthorizedOperation.CdnAccountUnauthorized",
+        "UnauthorizedOperation.CdnCamUnauthorized",
+        "UnauthorizedOperation.CdnHostUnauthorized",
+        "UnauthorizedOperation.CdnProjectUnauthorized",
+        "UnauthorizedOperation.CdnTagUnauthorized",
+        "UnauthorizedOperation.OpNoAuth",
+        "FailedOperation.AuthError",
+        "FailedOperation.CAMAuthorizedFail",
+        "FailedOperation.NoProjectPermission",
+    }
+)
+_CREDENTIAL_HINTS: Final = {
+    "AuthFailure.SecretIdNotFound": "Tencent Cloud does not know SecretId {sid} "
+    "(deleted, disabled or mistyped); update the account's AccessKey",
+    "AuthFailure.InvalidSecretId": "SecretId {sid} is not an API key; use a CAM API key",
+    "AuthFailure.SignatureFailure": "the SecretKey stored for SecretId {sid} is wrong; "
+    "re-enter the account's AccessKey",
+    "AuthFailure.SignatureExpire": "Tencent Cloud rejected the request time; "
+    "check this host's clock (NTP)",
+    "AuthFailure.TokenFailure": "the temporary credential token is invalid or expired",
+    "AuthFailure.MFAFailure": "the AccessKey requires MFA, which API calls cannot provide",
+    "InvalidCredential": "the stored AccessKey is empty or contains spaces",
+}
+_PRIVATE_KEY: Final = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL
+)
+_OUTCOMES: Final = ((Throttled, "throttled"), (Transient, "transient"), (Permanent, "permanent"))
+
+
+def classify(
+    error: BaseException, *, account: Account, action: str, permissions: Sequence[str]
+) -> ProviderError:
+    """Map one failed SDK call to Throttled, Transient, AuthFailed or Permanent.
+
+    ``permissions`` are the CAM policies the product needs; an authorization failure names
+    them. The account's secret is scrubbed from any text that came back.
+    """
+    if not isinstance(error, TencentCloudSDKException):
+        # requests/socket errors that escaped the SDK, or a 200 whose body was not JSON.
+        return Transient(f"{action}: {_clean(account, error) or type(error).__name__}")
+    message = _clean(account, error.message)
+    if error.requestId:
+        message = f"{message} (RequestId {error.requestId})"
+    return _vendor_failure(
+        str(error.code or ""), message, account=account, action=action, permissions=permissions
+    )
+
+
+def _vendor_failure(
+    code: str, message: str, *, account: Account, action: str, permissions: Sequence[str]
+) -> ProviderError:
+    if code.startswith("RequestLimitExceeded") or code in _THROTTLE_WAIT:
+        wait = _THROTTLE_WAIT.get(code, 1.0)
+        return Throttled(f"{action} throttled: {message}", retry_after=wait, vendor_code=code)
+    if code in _TRANSIENT or code.startswith("InternalError"):
+        return Transient(f"{action} failed, may pass: {message}", vendor_code=code)
+    if code in _CREDENTIAL_HINTS:
+        hint = _CREDENTIAL_HINTS[code].format(sid=_masked(account.access_key_id))
+        return AuthFailed(f"{action}: {hint} ({message})", vendor_code=code)
+    if code in _PERMISSION:
+        grant = " + ".join(permissions) or "the product's CAM policies"
+        return AuthFailed(
+            f"{action}: the AccessKey lacks a permission; grant {grant} to its CAM user "
+            f"({message})",
+            vendor_code=code,
+        )
+    if code.startswith(("AuthFailure", "UnauthorizedOperation")):
+        return AuthFailed(f"{action}: the account may not do this: {message}", vendor_code=code)
+    return Permanent(f"{action} failed: {message}", vendor_code=code)
+
+
+def run_call(
+    hooks: CallHooks,
+    account: Account,
+    family: str,
+    action: str,
+    call: Callable[[], T],
+    *,
+    permissions: Sequence[str],
+) -> T:
+    """Run one vendor call under the caller's hooks: token, timing, classification, metrics.
+
+    Raises only :class:`ProviderError` subclasses for vendor and network failures; a bug in
+    our own code (say a TypeError) propagates unchanged so it is not mistaken for the vendor.
+    The SDK's exception is not chained: its unscrubbed text would reach tracebacks and logs,
+    and the classified error already carries the code, message and RequestId.
+    """
+    hooks.acquire(account, family)
+    started = time.monotonic()
+    try:
+        result = call()
+    except (TencentCloudSDKException, OSError, ValueError) as error:
+        failure = classify(error, account=account, action=action, permissions=permissions)
+        hooks.record(account, action, _outcome(failure), time.monotonic() - started)
+        if isinstance(failure, Throttled):
+            hooks.throttled(account, family, failure.retry_after)
+        raise failure from None
+    hooks.record(account, action, "ok", time.monotonic() - started)
+    return result
+
+
+def _outcome(failure: ProviderError) -> str:
+    return next((name for kind, name in _OUTCOMES if isinstance(failure, kind)), "permanent")
+
+
+def _clean(account: Account, value: object) -> str:
+    """Readable, single-line, bounded text without secrets; gateway pages lose their tags.
+
+    Secrets go first, so that shortening can never leave half a secret behind.
+    """
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = _PRIVATE_KEY.sub("[private key removed]", str(value if value is not None else ""))
+    secret = account.secret.reveal()
+    if secret:
+        text = text.replace(secret, "********")
+    text = " ".join(re.sub(r"<[^>]+>", " ", text).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _masked(access_key_id: str) -> str:
+    return access_key_id[:8] + "…" if len(access_key_id) > 8 else access_key_id
