@@ -1,0 +1,41 @@
+"""dramatiq actors. Start a fleet worker with ``dramatiq workers.actors`` (or ``certfleet worker``).
+
+Messages carry a deployment id and nothing else: the ledger is the truth, so a message delivered
+twice or late is harmless (the claim is a compare-and-set), and no secret ever sits in a queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dramatiq
+
+from workers import runtime
+from workers.broker import BROKER, SETTINGS, queue_name
+from workers.deployment import run_attempt
+
+# The ledger decides when a deployment has failed for good (RetryPolicy); dramatiq's own retry
+# limit only needs to be out of the way, while still bounding a message that crashes its worker.
+MAX_MESSAGE_RETRIES = 10_000
+
+
+@dramatiq.actor(
+    queue_name="deploy.default",
+    max_retries=MAX_MESSAGE_RETRIES,
+    time_limit=SETTINGS.lease_seconds * 1000,
+    min_backoff=1_000,
+    max_backoff=60_000,
+)
+def deploy(deployment_id: int) -> None:
+    """Run one attempt of a deployment; ask dramatiq to redeliver it when it must retry."""
+    outcome = run_attempt(runtime.current(), deployment_id)
+    if outcome.kind == "retry":
+        raise dramatiq.Retry(outcome.reason or "retry", delay=int(outcome.delay * 1000))
+
+
+def enqueue(deployment_ids: Sequence[int], provider: str, account_id: int) -> None:
+    """Send one message per deployment to the account's shard queue."""
+    queue = queue_name(provider, account_id, SETTINGS.shards)
+    BROKER.declare_queue(queue)
+    for deployment_id in deployment_ids:
+        BROKER.enqueue(deploy.message(deployment_id).copy(queue_name=queue))

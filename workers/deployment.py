@@ -1,0 +1,175 @@
+"""One attempt of one deployment: claim → upload if needed → bind → read back → verify → record.
+
+This is the only place that turns provider errors into deployment outcomes. It never holds a
+database transaction open across a vendor call, and it re-reads vendor state at every step
+(``ensure_certificate`` finds earlier uploads, ``bind`` checks before changing), so an attempt
+that is repeated after a crash or a duplicate message neither uploads nor binds twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from ledger import deployments, tasks
+from ledger.deployments import Claim, DeploymentWork
+from ledger.timeutil import utcnow
+from providers import registry
+from providers.base import CertificateBundle, Resource, ServedCert
+from providers.errors import Permanent, ProviderError, Throttled, Transient
+from providers.secrets import Secret
+from providers.verify import verify_served_certificate
+from workers import metrics
+from workers.credentials import provider_account
+from workers.runtime import Runtime
+
+log = logging.getLogger("certfleet.worker")
+
+OutcomeKind = Literal["succeeded", "failed", "retry", "skipped"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an attempt decided; ``delay`` (seconds) only for retries."""
+
+    kind: OutcomeKind
+    delay: float = 0.0
+    reason: str | None = None
+
+
+def to_resource(work: DeploymentWork) -> Resource:
+    """The provider's view of the resource, as discovery last saw it."""
+    return Resource(
+        provider=work.provider,
+        product=work.product,
+        native_id=work.native_id,
+        hostnames=work.hostnames,
+        served=ServedCert(work.served_remote_id) if work.served_remote_id else None,
+        region=work.region,
+        https_endpoint=work.https_endpoint,
+        attributes=work.resource_attributes,
+    )
+
+
+def to_bundle(work: DeploymentWork, runtime: Runtime) -> CertificateBundle:
+    """The certificate to upload, with its key decrypted into a :class:`Secret`."""
+    return CertificateBundle(
+        fingerprint=work.fingerprint,
+        chain_pem=work.chain_pem,
+        key_pem=Secret(runtime.vault.decrypt(work.key_ciphertext, "certificate-key")),
+        names=work.names,
+        not_after=work.not_after,
+    )
+
+
+def _deploy(runtime: Runtime, work: DeploymentWork, claim: Claim) -> bool:
+    """The vendor side of an attempt; returns whether a TLS handshake verified it."""
+    account = provider_account(work.account, runtime.vault)
+    resource = to_resource(work)
+    adapter = registry.adapter(work.product, runtime.hooks)
+    remote_id = work.remote_cert_id
+    if remote_id is None:
+        remote_id = adapter.ensure_certificate(account, to_bundle(work, runtime), resource.region)
+        with runtime.database.unit_of_work() as session:
+            deployments.remember_remote_id(
+                session,
+                claim,
+                account_id=work.account.id,
+                certificate_id=work.certificate_id,
+                scope=deployments.remote_scope(work.product, work.region),
+                remote_id=remote_id,
+            )
+    adapter.bind(account, resource, remote_id)
+    served = adapter.current(account, resource)
+    if served.remote_id != remote_id:
+        raise Transient(
+            f"read-back: {work.native_id} still reports certificate {served.remote_id} "
+            f"after binding {remote_id} (stale)"
+        )
+    if runtime.verify_tls and resource.https_endpoint:
+        verify_served_certificate(account, resource, work.fingerprint)
+        return True
+    return False
+
+
+def run_attempt(
+    runtime: Runtime, deployment_id: int, clock: Callable[[], datetime] = utcnow
+) -> Outcome:
+    """Run one attempt and record its outcome in the ledger."""
+    with runtime.database.unit_of_work() as session:
+        claim = deployments.claim(session, deployment_id, clock(), runtime.settings.lease_seconds)
+    if claim is None:
+        return Outcome("skipped")
+    with runtime.database.unit_of_work() as session:
+        work = deployments.load_work(session, deployment_id)
+    started = time.monotonic()
+    try:
+        if claim.attempt > runtime.policy.max_attempts:
+            raise Permanent(f"gave up after {claim.attempt - 1} attempts without settling")
+        verified = _deploy(runtime, work, claim)
+    except ProviderError as error:
+        outcome = _on_error(runtime, work, claim, error, clock)
+    except Exception as error:  # an adapter bug must not wedge the deployment forever
+        log.exception("deployment %s: unexpected error", deployment_id)
+        unexpected = Transient(f"internal error ({type(error).__name__}); see worker logs")
+        outcome = _on_error(runtime, work, claim, unexpected, clock)
+    else:
+        with runtime.database.unit_of_work() as session:
+            owned = deployments.succeed(session, claim, clock(), verified=verified)
+        outcome = Outcome("succeeded") if owned else Outcome("skipped")
+    metrics.DEPLOYMENT_SECONDS.labels(work.provider, work.product).observe(
+        time.monotonic() - started
+    )
+    if outcome.kind in ("succeeded", "failed"):
+        metrics.DEPLOYMENTS.labels(
+            work.provider, work.product, work.account.name, outcome.kind
+        ).inc()
+        with runtime.database.unit_of_work() as session:
+            tasks.finish_if_done(session, work.task_id)
+    log.info(
+        "deployment %s task %s %s: %s%s",
+        deployment_id,
+        work.task_id,
+        work.native_id,
+        outcome.kind,
+        f" ({outcome.reason})" if outcome.reason else "",
+    )
+    return outcome
+
+
+def _on_error(
+    runtime: Runtime,
+    work: DeploymentWork,
+    claim: Claim,
+    error: ProviderError,
+    clock: Callable[[], datetime],
+) -> Outcome:
+    policy = runtime.policy
+    reason = str(error)
+    now = clock()
+    if isinstance(error, Throttled):
+        delay = policy.after_throttle(error.retry_after)
+        with runtime.database.unit_of_work() as session:
+            owned = deployments.release(
+                session, claim, now + timedelta(seconds=delay), reason, counts_as_failure=False
+            )
+        metrics.RETRIES.labels(work.provider, work.product, "throttled").inc()
+        return Outcome("retry", delay, reason) if owned else Outcome("skipped")
+    failures = work.transient_failures + 1
+    if isinstance(error, Transient) and not policy.gives_up(failures):
+        delay = policy.backoff(failures)
+        with runtime.database.unit_of_work() as session:
+            owned = deployments.release(
+                session, claim, now + timedelta(seconds=delay), reason, counts_as_failure=True
+            )
+        metrics.RETRIES.labels(work.provider, work.product, "transient").inc()
+        return Outcome("retry", delay, reason) if owned else Outcome("skipped")
+    if isinstance(error, Transient):
+        reason = f"{reason} (gave up after {failures} attempts)"
+    with runtime.database.unit_of_work() as session:
+        owned = deployments.fail(session, claim, now, reason)
+    return Outcome("failed", reason=reason) if owned else Outcome("skipped")
