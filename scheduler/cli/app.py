@@ -1,0 +1,116 @@
+"""The ``certfleet`` command: one entry point, consistent errors and exit codes.
+
+Exit codes: 0 ok, 1 some deployments failed (or a vendor/transient problem), 2 bad input. Errors
+print one line on stderr naming the field and the fix; tracebacks are not shown to users (they
+could carry request data), only logged at debug level.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from ledger.db import Database
+from ledger.errors import Conflict, InputError, LedgerError, QuotaExhausted
+from ledger.vault import VaultError, generate_key
+from providers import registry
+from providers.errors import AuthFailed, ProviderError
+from scheduler.cli import accounts, certs, quota_cmd, tasks_cmd
+from scheduler.cli.context import CONTEXT
+from scheduler.cli.demo_cmd import demo
+from scheduler.cli.output import Output, OutputOption, console, emit
+
+app = typer.Typer(
+    help="Deploy TLS certificates in bulk to Tencent Cloud, AWS and Huawei Cloud.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(accounts.app, name="account")
+app.add_typer(certs.app, name="cert")
+app.add_typer(quota_cmd.app, name="quota")
+app.add_typer(tasks_cmd.app, name="task")
+app.command("discover")(tasks_cmd.discover_command)
+app.command("demo")(demo)
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+vault_app = typer.Typer(help="Encryption key for secrets at rest.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(vault_app, name="vault")
+
+
+@app.command("providers")
+def providers_(output: Output = OutputOption) -> None:
+    """The cloud products certfleet deploys to, and the permissions each AccessKey needs."""
+    data = [
+        {
+            "name": info.name,
+            "display_name": info.display_name,
+            "permissions": list(info.permissions),
+            "rate_limits": dict(info.rate_limits),
+            "api_docs": info.api_docs,
+        }
+        for info in registry.PRODUCTS.values()
+    ]
+    emit(
+        output,
+        data,
+        title="Products",
+        columns=["name", "product", "permissions the AccessKey needs"],
+        rows=[[d["name"], d["display_name"], ", ".join(d["permissions"])] for d in data],
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (run once per release in a fleet)."""
+    Database(CONTEXT.settings.database_url).upgrade()
+    console.print("database schema is up to date")
+
+
+@vault_app.command("generate-key")
+def vault_generate_key() -> None:
+    """Print a new key for CERTFLEET_VAULT_KEY (store it in your secret manager)."""
+    typer.echo(generate_key())
+
+
+@app.command("scheduler")
+def scheduler_command(
+    once: Annotated[bool, typer.Option(help="Run one pass and exit")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between passes")] = 1.0,
+) -> None:
+    """Start due tasks and re-enqueue orphaned deployments, forever (or --once)."""
+    from scheduler.service import Scheduler  # noqa: PLC0415 - imports the broker
+    from workers import actors  # noqa: PLC0415
+
+    loop = Scheduler(CONTEXT.database, actors.enqueue)
+    while True:
+        tick = loop.tick()
+        if once:
+            console.print(
+                f"started {tick.started_tasks} tasks, enqueued {tick.enqueued}, "
+                f"re-enqueued {tick.reaped}"
+            )
+            return
+        time.sleep(interval)
+
+
+def _fail(error: Exception, code: int) -> None:
+    # Plain write, not rich: a terminal-width wrap would split the one-line message.
+    typer.echo(f"error: {error}", err=True)
+    sys.exit(code)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except (InputError, QuotaExhausted, Conflict, VaultError, AuthFailed, ValueError) as error:
+        _fail(error, 2)  # ValueError: configuration errors from ledger.settings
+    except (ProviderError, LedgerError) as error:
+        _fail(error, 1)

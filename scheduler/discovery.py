@@ -1,0 +1,58 @@
+"""Discovery: pull every resource of the chosen products from an account into the inventory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from ledger.accounts import AccountView, get_account
+from ledger.db import Database
+from ledger.resources import ResourceSnapshot, record_discovery
+from ledger.vault import Vault
+from providers import registry
+from providers.base import CallHooks, NoHooks, Resource
+from workers.credentials import provider_account
+
+
+def _snapshots(resources: Iterator[Resource]) -> Iterator[ResourceSnapshot]:
+    for r in resources:
+        served = r.served
+        yield ResourceSnapshot(
+            native_id=r.native_id,
+            hostnames=r.hostnames,
+            region=r.region,
+            https_endpoint=r.https_endpoint,
+            served_remote_id=served.remote_id if served else None,
+            served_fingerprint=served.fingerprint if served else None,
+            served_not_after=served.not_after if served else None,
+            attributes=dict(r.attributes),
+        )
+
+
+def discover(
+    database: Database,
+    vault: Vault,
+    account_name: str,
+    products: Sequence[str],
+    hooks: CallHooks | None = None,
+) -> dict[str, int]:
+    """Refresh the inventory for ``products`` of one account; returns resources seen per product.
+
+    The vendor is read outside any transaction; each product's snapshot is then written in one,
+    so a failure half-way leaves earlier products refreshed and the failing one untouched.
+    """
+    with database.unit_of_work() as session:
+        view = AccountView.of(get_account(session, account_name))
+    account = provider_account(view, vault)
+    counts: dict[str, int] = {}
+    for product in products:
+        adapter = registry.adapter(product, hooks or NoHooks())
+        found = list(_snapshots(adapter.discover(account)))
+        with database.unit_of_work() as session:
+            counts[product] = record_discovery(
+                session,
+                account_id=view.id,
+                provider=view.provider,
+                product=product,
+                snapshots=found,
+            )
+    return counts

@@ -1,0 +1,70 @@
+"""The scheduling loop: start due tasks, enqueue their deployments, re-enqueue orphans.
+
+Several schedulers may run at once (each tick's claims are row-locked with SKIP LOCKED on
+PostgreSQL). Enqueueing happens after the commit that marks deployments queued; if the process
+dies in between, those deployments are "queued but never sent" and the reaper sends them once
+they are overdue — the database is the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ledger import deployments, tasks
+from ledger.db import Database
+from ledger.timeutil import utcnow
+
+log = logging.getLogger("certfleet.scheduler")
+
+Enqueue = Callable[[Sequence[int], str, int], None]  # (deployment ids, provider, account id)
+
+
+@dataclass(frozen=True)
+class Tick:
+    """What one pass of the loop did."""
+
+    started_tasks: int
+    enqueued: int
+    reaped: int
+
+
+class Scheduler:
+    """Moves due work from the database to the broker."""
+
+    def __init__(
+        self,
+        database: Database,
+        enqueue: Enqueue,
+        *,
+        reap_grace_seconds: int = 30,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._database = database
+        self._enqueue = enqueue
+        self._grace = reap_grace_seconds
+        self._clock = clock
+
+    def tick(self) -> Tick:
+        """One pass: start what is due, then re-enqueue what looks orphaned."""
+        now = self._clock()
+        with self._database.unit_of_work() as session:
+            started = tasks.start_due_tasks(session, now)
+        enqueued = 0
+        for task in started:
+            self._enqueue(task.deployment_ids, task.provider, task.account_id)
+            enqueued += len(task.deployment_ids)
+            log.info("task %s started: %d deployments enqueued", task.task_id, enqueued)
+        with self._database.unit_of_work() as session:
+            orphans = deployments.overdue(session, now, self._grace)
+        groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+        for routed in orphans:
+            groups[(routed.provider, routed.account_id)].append(routed.deployment_id)
+        for (provider, account_id), ids in groups.items():
+            self._enqueue(ids, provider, account_id)
+        if orphans:
+            log.warning("re-enqueued %d overdue deployments", len(orphans))
+        return Tick(len(started), enqueued, len(orphans))
