@@ -8,6 +8,7 @@ so the same adapter serves the CLI's discovery, the workers' deployments and the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, TypeVar, runtime_checkable
@@ -92,6 +93,14 @@ class CallHooks(Protocol):
     def throttled(self, account: Account, family: str, retry_after: float) -> None:
         """The vendor throttled us: slow this account's bucket down for a while."""
 
+    def exclusive(self, account: Account, scope: str) -> AbstractContextManager[None]:
+        """Hold a fleet-wide lock on ``scope`` around a change the vendor serialises.
+
+        For vendors that allow one change at a time per resource (a load balancer), so the
+        fleet queues politely instead of collecting "resource in operation" refusals.
+        """
+        ...
+
 
 class NoHooks:
     """Hooks that do nothing: for discovery from the CLI and for tests of adapters alone."""
@@ -104,6 +113,10 @@ class NoHooks:
 
     def throttled(self, account: Account, family: str, retry_after: float) -> None:
         """Ignores throttles."""
+
+    def exclusive(self, account: Account, scope: str) -> AbstractContextManager[None]:
+        """No lock: a single caller needs none."""
+        return nullcontext()
 
 
 @runtime_checkable

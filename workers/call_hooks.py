@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 
 from providers.base import Account
 from providers.errors import Throttled
 from workers import metrics
+from workers.locks import LocalLocks, Locks
 from workers.rate_limits.base import TokenBuckets
 
 DEFAULT_RATE = 10.0  # req/s when neither the product nor the account says otherwise
@@ -29,10 +31,12 @@ class FleetHooks:
         buckets: TokenBuckets,
         rates: Mapping[str, float],
         *,
+        locks: Locks | None = None,
         max_wait: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._buckets = buckets
+        self._locks: Locks = locks or LocalLocks()
         self._rates = rates  # "provider.family" -> req/s (from product metadata)
         self._max_wait = max_wait
         self._sleep = sleep
@@ -72,6 +76,10 @@ class FleetHooks:
         """Count the call and its latency."""
         metrics.VENDOR_CALLS.labels(account.provider, action, outcome).inc()
         metrics.VENDOR_CALL_SECONDS.labels(account.provider, action).observe(seconds)
+
+    def exclusive(self, account: Account, scope: str) -> AbstractContextManager[None]:
+        """A lock shared by every worker on ``scope`` within this account."""
+        return self._locks.hold(f"{account.key}:{scope}")
 
     def throttled(self, account: Account, family: str, retry_after: float) -> None:
         """The vendor said slow down: halve this bucket for a while."""

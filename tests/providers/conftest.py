@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import pytest
@@ -67,6 +68,7 @@ class RecordingHooks:
     acquired: list[tuple[str, str]] = field(default_factory=list)
     records: list[tuple[str, str]] = field(default_factory=list)  # (action, outcome)
     throttles: list[tuple[str, float]] = field(default_factory=list)  # (family, retry_after)
+    exclusive_scopes: list[str] = field(default_factory=list)
 
     def acquire(self, account: Account, family: str) -> None:
         self.acquired.append((account.key, family))
@@ -77,6 +79,10 @@ class RecordingHooks:
 
     def throttled(self, account: Account, family: str, retry_after: float) -> None:
         self.throttles.append((family, retry_after))
+
+    def exclusive(self, account: Account, scope: str) -> AbstractContextManager[None]:
+        self.exclusive_scopes.append(scope)
+        return nullcontext()
 
 
 def bundle_of(issued: IssuedCertificate) -> CertificateBundle:
