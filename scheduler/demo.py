@@ -29,8 +29,7 @@ from ledger.timeutil import utcnow
 from ledger.vault import Vault, load_vault
 from providers.emulators.pki import Authority, IssuedCertificate
 from providers.emulators.tencent.server import TencentEmulator
-from scheduler.discovery import discover
-from scheduler.planning import preview
+from scheduler.drafting import draft_task
 from scheduler.task_spec import build_spec
 from workers.runtime import Runtime, build_runtime
 
@@ -180,23 +179,12 @@ def _submit_tasks(
             at=None,
             now=utcnow(),
         )
-        discover(database, vault, account.name, spec.products)
+        result, task_id = draft_task(database, vault, spec)
+        assert task_id is not None
+        report.unmatched += len(result.unmatched)
         with database.unit_of_work() as session:
-            result = preview(session, spec)
-            report.unmatched += len(result.unmatched)
-            task = tasks.create_draft(
-                session,
-                name=spec.name,
-                account_id=result.account_id,
-                contacts=spec.contacts,
-                products=spec.products,
-                certificate_ids=spec.certificate_ids,
-                cert_type=result.cert_type,
-                run_at=spec.run_at,
-                plan=result.plan,
-            )
-            tasks.submit(session, task.id)
-            task_ids.append(task.id)
+            tasks.submit(session, task_id)
+        task_ids.append(task_id)
     return task_ids
 
 

@@ -49,7 +49,16 @@ class EmbeddedRunner:
     ) -> None:
         if self._worker is not None:
             self._worker.stop()
+            # dramatiq leaves a stopped worker's middleware on the broker; drop it so the next
+            # runner in this process does not stack another one beside it.
+            BROKER.middleware[:] = [
+                m for m in BROKER.middleware if getattr(m, "worker", None) is not self._worker
+            ]
             self._worker = None
+            # The in-memory queues die with this runner anyway; emptying them now keeps a later
+            # runner in this process from receiving stale messages. The database still knows
+            # every unfinished deployment, and the reaper re-enqueues them.
+            BROKER.flush_all()
 
     def run_until_done(
         self,

@@ -19,7 +19,7 @@ from ledger import deployments, tasks
 from ledger.deployments import Claim, DeploymentWork
 from ledger.timeutil import utcnow
 from providers import registry
-from providers.base import CertificateBundle, Resource, ServedCert
+from providers.base import Account, CertificateBundle, ProductAdapter, Resource, ServedCert
 from providers.errors import Permanent, ProviderError, Throttled, Transient
 from providers.secrets import Secret
 from providers.verify import verify_served_certificate
@@ -66,23 +66,44 @@ def to_bundle(work: DeploymentWork, runtime: Runtime) -> CertificateBundle:
     )
 
 
-def _deploy(runtime: Runtime, work: DeploymentWork, claim: Claim) -> bool:
-    """The vendor side of an attempt; returns whether a TLS handshake verified it."""
-    account = provider_account(work.account, runtime.vault)
-    resource = to_resource(work)
-    adapter = registry.adapter(work.product, runtime.hooks)
-    remote_id = work.remote_cert_id
-    if remote_id is None:
-        remote_id = adapter.ensure_certificate(account, to_bundle(work, runtime), resource.region)
+def _ensure_uploaded(
+    runtime: Runtime,
+    work: DeploymentWork,
+    claim: Claim,
+    account: Account,
+    adapter: ProductAdapter,
+) -> str:
+    """The certificate's vendor id, uploading it at most once however many workers race.
+
+    Hundreds of deployments of one certificate start together; the fleet-wide lock makes one of
+    them upload while the rest wait, then find the id it remembered in the ledger.
+    """
+    scope = deployments.remote_scope(work.product, work.region)
+    with runtime.hooks.exclusive(account, f"upload:{work.fingerprint}:{scope}"):
+        with runtime.database.unit_of_work() as session:
+            remote_id = deployments.remembered_remote_id(
+                session, work.account.id, work.certificate_id, scope
+            )
+        if remote_id is None:
+            remote_id = adapter.ensure_certificate(account, to_bundle(work, runtime), work.region)
         with runtime.database.unit_of_work() as session:
             deployments.remember_remote_id(
                 session,
                 claim,
                 account_id=work.account.id,
                 certificate_id=work.certificate_id,
-                scope=deployments.remote_scope(work.product, work.region),
+                scope=scope,
                 remote_id=remote_id,
             )
+    return remote_id
+
+
+def _deploy(runtime: Runtime, work: DeploymentWork, claim: Claim) -> bool:
+    """The vendor side of an attempt; returns whether a TLS handshake verified it."""
+    account = provider_account(work.account, runtime.vault)
+    resource = to_resource(work)
+    adapter = registry.adapter(work.product, runtime.hooks)
+    remote_id = work.remote_cert_id or _ensure_uploaded(runtime, work, claim, account, adapter)
     adapter.bind(account, resource, remote_id)
     served = adapter.current(account, resource)
     if served.remote_id != remote_id:

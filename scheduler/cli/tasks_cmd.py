@@ -13,7 +13,8 @@ from scheduler.cli.context import CONTEXT
 from scheduler.cli.output import Output, OutputOption, console, emit, print_json, print_table
 from scheduler.cli.progress import run_tasks, runtime_for_cli
 from scheduler.discovery import discover
-from scheduler.planning import Preview, preview
+from scheduler.drafting import draft_task
+from scheduler.planning import Preview
 from scheduler.task_spec import build_spec
 
 app = typer.Typer(help="Deployment tasks.", no_args_is_help=True)
@@ -92,24 +93,9 @@ def create(
         at=at,
         now=utcnow(),
     )
-    if rediscover:
-        discover(CONTEXT.database, CONTEXT.vault, account, spec.products)
-    with CONTEXT.database.unit_of_work() as session:
-        result = preview(session, spec)
-        task_id = None
-        if not preview_only:
-            task = tasks.create_draft(
-                session,
-                name=spec.name,
-                account_id=result.account_id,
-                contacts=spec.contacts,
-                products=spec.products,
-                certificate_ids=spec.certificate_ids,
-                cert_type=result.cert_type,
-                run_at=spec.run_at,
-                plan=result.plan,
-            )
-            task_id = task.id
+    result, task_id = draft_task(
+        CONTEXT.database, CONTEXT.vault, spec, rediscover=rediscover, save=not preview_only
+    )
     if output is Output.json:
         print_json({"task": task_id, "preview": result.as_dict()})
         return
