@@ -20,29 +20,21 @@ Decisions a caller can rely on:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import functools
 import hashlib
-import importlib
-import re
-import ssl
-import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
+from ledger import truststore
 from ledger.dnsnames import InvalidDnsName, is_wildcard, normalize_dns_name
 from ledger.errors import InvalidCertificate
+from ledger.pem import load_chain, load_key, one_line, parse_certificate, pem_blocks
 from ledger.timeutil import as_utc, utcnow
 
 SUPPORTED_KEYS = "use RSA 2048 or larger, or EC P-256/P-384"
@@ -55,8 +47,6 @@ _UNSUPPORTED_KEY_NAMES: tuple[tuple[type, str], ...] = (
     (x25519.X25519PrivateKey, "X25519"),
     (x448.X448PrivateKey, "X448"),
 )
-_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
-_PEM_LINE = 64
 _MAX_SHOWN = 80
 
 
@@ -95,8 +85,8 @@ def validate_bundle(
     addition to the system trust store.
     """
     moment = as_utc(now) if now is not None else utcnow()
-    chain = _load_chain(chain_pem)
-    key = _load_key(key_pem, passphrase)
+    chain = load_chain(chain_pem)
+    key = load_key(key_pem, passphrase)
     key_type = _key_type(key)
     _check_key_matches(key, chain)
     leaf = chain[0]
@@ -104,10 +94,10 @@ def validate_bundle(
     names = _dns_names(leaf)
     _check_order(chain)
     for intermediate in chain[1:]:
-        if not _is_self_signed(intermediate):
+        if not truststore.is_self_signed(intermediate):
             _check_validity(intermediate, moment, intermediate=True)
     _check_complete(chain[-1], trust_anchors)
-    served = chain[:-1] if len(chain) > 1 and _is_self_signed(chain[-1]) else chain
+    served = chain[:-1] if len(chain) > 1 and truststore.is_self_signed(chain[-1]) else chain
     return ValidatedCertificate(
         fingerprint=hashlib.sha256(leaf.public_bytes(serialization.Encoding.DER)).hexdigest(),
         names=names,
@@ -127,143 +117,13 @@ def validate_bundle(
 
 def load_trust_anchors(pem_text: str) -> list[x509.Certificate]:
     """Parse the roots a user passes with ``--trust-anchor`` (one or more PEM certificates)."""
-    blocks = [b for b in _pem_blocks(pem_text) if b.label == "CERTIFICATE"]
+    blocks = [b for b in pem_blocks(pem_text) if b.label == "CERTIFICATE"]
     if not blocks:
         raise InvalidCertificate(
             "chain",
             "the trust anchor file holds no PEM certificate; pass the root CA certificate in PEM",
         )
-    return [_parse_certificate(block, "chain", "trust anchor") for block in blocks]
-
-
-# --- PEM ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _PemBlock:
-    """One ``-----BEGIN …-----`` block with its whitespace squeezed out."""
-
-    label: str
-    headers: tuple[str, ...]  # RFC 1421 headers of legacy encrypted keys (Proc-Type, DEK-Info)
-    body: str  # base64 without any whitespace
-
-    def to_pem(self) -> str:
-        """Canonical PEM text, which the cryptography loaders accept without fuss."""
-        lines = [f"-----BEGIN {self.label}-----", *self.headers]
-        if self.headers:
-            lines.append("")
-        lines += [self.body[i : i + _PEM_LINE] for i in range(0, len(self.body), _PEM_LINE)]
-        lines += [f"-----END {self.label}-----", ""]
-        return "\n".join(lines)
-
-
-def _pem_blocks(text: str) -> list[_PemBlock]:
-    """Every PEM block in ``text``, tolerant of CRLF, indentation and blank lines.
-
-    Users paste bundles from web consoles, e-mails and YAML files; the line layout is noise, only
-    the labels and base64 matter.
-    """
-    blocks = []
-    for match in _PEM_BLOCK.finditer(text):
-        lines = [line.strip() for line in match.group(2).splitlines()]
-        headers = tuple(line for line in lines if ":" in line)
-        body = "".join("".join(line.split()) for line in lines if ":" not in line)
-        blocks.append(_PemBlock(match.group(1), headers, body))
-    return blocks
-
-
-def _parse_certificate(block: _PemBlock, field_name: str, what: str) -> x509.Certificate:
-    try:
-        return x509.load_der_x509_certificate(base64.b64decode(block.body, validate=True))
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidCertificate(
-            field_name,
-            f"the {what} is not a readable X.509 certificate ({_one_line(str(exc))}); "
-            "export it again from your CA in PEM format",
-        ) from None
-
-
-# --- loading ------------------------------------------------------------------------------------
-
-
-def _load_chain(chain_pem: str) -> list[x509.Certificate]:
-    """Certificates of the bundle in the user's order, verbatim repeats dropped."""
-    blocks = _pem_blocks(chain_pem)
-    cert_blocks = [b for b in blocks if b.label == "CERTIFICATE"]
-    if not cert_blocks:
-        found = "a private key but no certificate" if _has_key(blocks) else "no PEM certificate"
-        raise InvalidCertificate(
-            "certificate",
-            f"found {found} (expected '-----BEGIN CERTIFICATE-----'); "
-            "pass the certificate file in PEM format",
-        )
-    chain: list[x509.Certificate] = []
-    for position, block in enumerate(cert_blocks, 1):
-        cert = _parse_certificate(
-            block,
-            "certificate" if position == 1 else "chain",
-            "certificate" if position == 1 else f"certificate {position} of the chain",
-        )
-        if cert not in chain:
-            chain.append(cert)
-    return chain
-
-
-def _has_key(blocks: Sequence[_PemBlock]) -> bool:
-    return any(b.label.endswith("PRIVATE KEY") for b in blocks)
-
-
-def _load_key(key_pem: str, passphrase: bytes | None) -> PrivateKeyTypes:
-    """The one private key in ``key_pem``, decrypted with ``passphrase`` when it is encrypted."""
-    blocks = [b for b in _pem_blocks(key_pem) if b.label.endswith("PRIVATE KEY")]
-    if not blocks:
-        raise InvalidCertificate(
-            "key",
-            "no PEM private key found (expected '-----BEGIN PRIVATE KEY-----'); "
-            "pass the key file in PEM format",
-        )
-    if len(blocks) > 1:
-        raise InvalidCertificate(
-            "key", f"found {len(blocks)} private keys; pass the file with only the leaf's key"
-        )
-    block = blocks[0]
-    data = block.to_pem().encode()
-    if not _is_encrypted(block):
-        return _decode_key(data)
-    if passphrase is None:
-        raise InvalidCertificate("key", "encrypted; pass --passphrase-file")
-    for candidate in _passphrase_variants(passphrase):
-        try:
-            return serialization.load_pem_private_key(data, candidate)
-        except (ValueError, TypeError, UnsupportedAlgorithm):
-            continue
-    raise InvalidCertificate(
-        "passphrase",
-        "does not decrypt the key (wrong passphrase or damaged key); check --passphrase-file",
-    )
-
-
-def _is_encrypted(block: _PemBlock) -> bool:
-    return block.label == "ENCRYPTED PRIVATE KEY" or any(
-        h.replace(" ", "").upper() == "PROC-TYPE:4,ENCRYPTED" for h in block.headers
-    )
-
-
-def _passphrase_variants(passphrase: bytes) -> list[bytes]:
-    """The passphrase, then without a trailing newline: editors add one to passphrase files."""
-    stripped = passphrase.rstrip(b"\r\n")
-    return [passphrase, stripped] if stripped and stripped != passphrase else [passphrase]
-
-
-def _decode_key(data: bytes) -> PrivateKeyTypes:
-    try:
-        return serialization.load_pem_private_key(data, None)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        # The library's message is deliberately not shown: it is no help and could echo input.
-        raise InvalidCertificate(
-            "key",
-            "cannot be read as a private key; export it as PEM (PKCS#8 or PKCS#1/SEC1)",
-        ) from None
+    return [parse_certificate(block, "chain", "trust anchor") for block in blocks]
 
 
 # --- checks -------------------------------------------------------------------------------------
@@ -353,7 +213,7 @@ def _san_dns_names(cert: x509.Certificate) -> list[str]:
     except ValueError as exc:
         raise InvalidCertificate(
             "certificate",
-            f"has malformed extensions ({_one_line(str(exc))}); reissue it with your CA",
+            f"has malformed extensions ({one_line(str(exc))}); reissue it with your CA",
         ) from None
     return san.value.get_values_for_type(x509.DNSName)
 
@@ -382,9 +242,11 @@ def _check_order(chain: Sequence[x509.Certificate]) -> None:
     """Each certificate must be followed by the one that signed it."""
     for position in range(1, len(chain)):
         child = chain[position - 1]
-        if _issued_by(child, chain[position]):
+        if truststore.issued_by(child, chain[position]):
             continue
-        signer = next((i for i, c in enumerate(chain) if c != child and _issued_by(child, c)), None)
+        signer = next(
+            (i for i, c in enumerate(chain) if c != child and truststore.issued_by(child, c)), None
+        )
         if signer is not None:
             raise InvalidCertificate(
                 "chain",
@@ -402,75 +264,18 @@ def _check_order(chain: Sequence[x509.Certificate]) -> None:
 
 def _check_complete(last: x509.Certificate, trust_anchors: Sequence[x509.Certificate]) -> None:
     """The chain must end in a root: self-signed, a supplied anchor, or the system store."""
-    if _is_self_signed(last) or last in trust_anchors:
+    if truststore.is_self_signed(last) or last in trust_anchors:
         return
     issuers = [a for a in trust_anchors if a.subject == last.issuer]
-    issuers += _system_trust_store().get(last.issuer, ())
-    if any(_issued_by(last, issuer) for issuer in issuers):
+    # Looked up on the module, not imported, so tests can substitute the store.
+    issuers += truststore.system_trust_store().get(last.issuer, ())
+    if any(truststore.issued_by(last, issuer) for issuer in issuers):
         return
     raise InvalidCertificate(
         "chain",
         f"incomplete: the issuer {_name_label(last.issuer)} of {_describe(last)} is missing; "
         "append the intermediate certificate after the leaf, or add the root with --trust-anchor",
     )
-
-
-def _issued_by(child: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        child.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True
-
-
-def _is_self_signed(cert: x509.Certificate) -> bool:
-    return cert.subject == cert.issuer and _issued_by(cert, cert)
-
-
-# --- system trust store -------------------------------------------------------------------------
-
-
-@functools.cache
-def _system_trust_store() -> Mapping[x509.Name, tuple[x509.Certificate, ...]]:
-    """Roots the operating system (and certifi, when installed) trust, by subject; read once.
-
-    ``ssl`` reports only roots it loaded from a CA file, not a CA directory, so the default CA
-    file and certifi's bundle are read too.
-    """
-    by_subject: dict[x509.Name, list[x509.Certificate]] = {}
-    with warnings.catch_warnings():
-        # Some long-lived roots have non-positive serials; that is not the user's problem.
-        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-        for der in _system_root_ders():
-            try:
-                cert = x509.load_der_x509_certificate(der)
-                by_subject.setdefault(cert.subject, []).append(cert)
-            except ValueError:
-                continue  # one odd root in the store must not break every import
-    return {subject: tuple(certs) for subject, certs in by_subject.items()}
-
-
-def _system_root_ders() -> set[bytes]:
-    ders: set[bytes] = set(ssl.create_default_context().get_ca_certs(binary_form=True))
-    for path in (ssl.get_default_verify_paths().cafile, _certifi_bundle()):
-        if path and Path(path).is_file():
-            text = Path(path).read_text(encoding="ascii", errors="replace")
-            for block in _pem_blocks(text):
-                if block.label == "CERTIFICATE":
-                    try:
-                        ders.add(base64.b64decode(block.body, validate=True))
-                    except binascii.Error:
-                        continue
-    return ders
-
-
-def _certifi_bundle() -> str | None:
-    try:
-        certifi = importlib.import_module("certifi")  # optional: not a declared dependency
-    except ImportError:
-        return None
-    where: Callable[[], str] = certifi.where
-    return where()
 
 
 # --- wording ------------------------------------------------------------------------------------
@@ -495,9 +300,5 @@ def _name_label(name: x509.Name) -> str:
 
 def _shown(text: str) -> str:
     """Quoted, on one line and short, because it goes into a one-line error message."""
-    flat = _one_line(text)
+    flat = one_line(text)
     return repr(flat if len(flat) <= _MAX_SHOWN else flat[: _MAX_SHOWN - 1] + "…")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

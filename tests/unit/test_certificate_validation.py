@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtensionOID, NameOID
 
-from ledger import certificates
+from ledger import truststore
 from ledger.certificates import ValidatedCertificate, load_trust_anchors, validate_bundle
 from ledger.errors import InvalidCertificate
 from providers.emulators.pki import Authority, IssuedCertificate, cert_to_pem, key_to_pem
@@ -285,16 +285,16 @@ def test_root_in_system_trust_store_completes_the_chain(
     store: Mapping[x509.Name, tuple[x509.Certificate, ...]] = {
         authority.root.subject: (authority.root,)
     }
-    monkeypatch.setattr(certificates, "_system_trust_store", lambda: store)
+    monkeypatch.setattr(truststore, "system_trust_store", lambda: store)
 
     assert validate_bundle(issued.chain_pem, issued.key_pem).fingerprint == issued.fingerprint
 
 
 def test_system_trust_store_loads_public_roots() -> None:
-    store = certificates._system_trust_store()
+    store = truststore.system_trust_store()
 
     assert store, "expected the OS or certifi to provide CA roots"
-    assert certificates._system_trust_store() is store  # read once, then cached
+    assert truststore.system_trust_store() is store  # read once, then cached
 
 
 def test_self_signed_leaf_is_its_own_root() -> None:
