@@ -58,6 +58,24 @@ def claim(session: Session, deployment_id: int, now: datetime, lease_seconds: in
     return Claim(deployment_id, attempt, lease_until)
 
 
+def renew_lease(session: Session, claim_: Claim, until: datetime) -> bool:
+    """Extend a live attempt's lease; False if the attempt no longer owns the deployment."""
+    return (
+        changed(session, update(Deployment).where(*_fenced(claim_)).values(lease_until=until)) == 1
+    )
+
+
+def lease_remaining(session: Session, deployment_id: int, now: datetime) -> float | None:
+    """Seconds until another attempt may claim a running deployment; None if not running."""
+    row = session.execute(
+        select(Deployment.state, Deployment.lease_until).where(Deployment.id == deployment_id)
+    ).one_or_none()
+    if row is None or row.state != "running" or row.lease_until is None:
+        return None
+    lease_until: datetime = row.lease_until
+    return max(0.0, (lease_until - now).total_seconds())
+
+
 @dataclass(frozen=True)
 class DeploymentWork:
     """Everything a worker needs for one attempt, read in one go; secrets still encrypted."""

@@ -22,8 +22,10 @@ class Settings:
     data_dir: Path
     database_url: str
     broker_url: str | None
+    redis_url: str | None
     shards: int
     lease_seconds: int
+    reap_grace_seconds: int
     max_transient_failures: int
     retry_base_seconds: float
     retry_max_seconds: float
@@ -65,18 +67,25 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ValueError(f"{PREFIX}{name}: expected a number, got {raw!r}") from None
 
 
+def _is_redis(url: str | None) -> bool:
+    return url is not None and url.startswith(("redis://", "rediss://"))
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``env`` (default: the process environment)."""
     env = os.environ if env is None else env
     data_dir = Path(env.get(PREFIX + "DATA_DIR") or default_data_dir(env))
     database_url = env.get(PREFIX + "DATABASE_URL") or f"sqlite:///{data_dir / 'certfleet.db'}"
     metrics = env.get(PREFIX + "METRICS_PORT")
+    broker_url = env.get(PREFIX + "BROKER_URL") or None
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
-        broker_url=env.get(PREFIX + "BROKER_URL") or None,
+        broker_url=broker_url,
+        redis_url=env.get(PREFIX + "REDIS_URL") or (broker_url if _is_redis(broker_url) else None),
         shards=_int(env, "SHARDS", 4, minimum=1),
-        lease_seconds=_int(env, "LEASE_SECONDS", 300, minimum=5),
+        lease_seconds=_int(env, "LEASE_SECONDS", 30, minimum=3),
+        reap_grace_seconds=_int(env, "REAP_GRACE_SECONDS", 30, minimum=1),
         max_transient_failures=_int(env, "MAX_TRANSIENT_FAILURES", 6, minimum=1),
         retry_base_seconds=_float(env, "RETRY_BASE_SECONDS", 2.0),
         retry_max_seconds=_float(env, "RETRY_MAX_SECONDS", 300.0),

@@ -17,12 +17,15 @@ from workers.deployment import run_attempt
 # The ledger decides when a deployment has failed for good (RetryPolicy); dramatiq's own retry
 # limit only needs to be out of the way, while still bounding a message that crashes its worker.
 MAX_MESSAGE_RETRIES = 10_000
+# One attempt may wait on slow vendors (CloudFront rollouts, CLB tasks); the lease is renewed
+# meanwhile, this only stops a wedged call.
+ATTEMPT_TIME_LIMIT_MS = 15 * 60 * 1000
 
 
 @dramatiq.actor(
     queue_name="deploy.default",
     max_retries=MAX_MESSAGE_RETRIES,
-    time_limit=SETTINGS.lease_seconds * 1000,
+    time_limit=ATTEMPT_TIME_LIMIT_MS,
     min_backoff=1_000,
     max_backoff=60_000,
 )

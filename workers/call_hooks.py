@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from providers.base import Account
 from providers.errors import Throttled
 from workers import metrics
-from workers.locks import LocalLocks, Locks
+from workers.locks import Locks
 from workers.rate_limits.base import TokenBuckets
 
 DEFAULT_RATE = 10.0  # req/s when neither the product nor the account says otherwise
@@ -29,14 +29,14 @@ class FleetHooks:
     def __init__(
         self,
         buckets: TokenBuckets,
+        locks: Locks,
         rates: Mapping[str, float],
         *,
-        locks: Locks | None = None,
         max_wait: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._buckets = buckets
-        self._locks: Locks = locks or LocalLocks()
+        self._locks = locks
         self._rates = rates  # "provider.family" -> req/s (from product metadata)
         self._max_wait = max_wait
         self._sleep = sleep

@@ -25,6 +25,7 @@ from providers.secrets import Secret
 from providers.verify import verify_served_certificate
 from workers import metrics
 from workers.credentials import provider_account
+from workers.lease import LeaseKeeper
 from workers.runtime import Runtime
 
 log = logging.getLogger("certfleet.worker")
@@ -124,14 +125,15 @@ def run_attempt(
     with runtime.database.unit_of_work() as session:
         claim = deployments.claim(session, deployment_id, clock(), runtime.settings.lease_seconds)
     if claim is None:
-        return Outcome("skipped")
+        return _not_claimed(runtime, deployment_id, clock)
     with runtime.database.unit_of_work() as session:
         work = deployments.load_work(session, deployment_id)
     started = time.monotonic()
     try:
         if claim.attempt > runtime.policy.max_attempts:
             raise Permanent(f"gave up after {claim.attempt - 1} attempts without settling")
-        verified = _deploy(runtime, work, claim)
+        with LeaseKeeper(runtime.database, claim, runtime.settings.lease_seconds, clock):
+            verified = _deploy(runtime, work, claim)
     except ProviderError as error:
         outcome = _on_error(runtime, work, claim, error, clock)
     except Exception as error:  # an adapter bug must not wedge the deployment forever
@@ -160,6 +162,19 @@ def run_attempt(
         f" ({outcome.reason})" if outcome.reason else "",
     )
     return outcome
+
+
+def _not_claimed(runtime: Runtime, deployment_id: int, clock: Callable[[], datetime]) -> Outcome:
+    """Someone holds a live lease (a duplicate message, or a worker that may have died).
+
+    Keep this message alive until the lease can expire: if the holder is dead, this retry is
+    what resumes the deployment, within one lease period rather than at the next reaper pass.
+    """
+    with runtime.database.unit_of_work() as session:
+        remaining = deployments.lease_remaining(session, deployment_id, clock())
+    if remaining is None:
+        return Outcome("skipped")
+    return Outcome("retry", remaining + 1.0, "another attempt holds the lease")
 
 
 def _on_error(

@@ -1,14 +1,18 @@
 """Named mutual exclusion for changes a vendor serialises (one change per load balancer).
 
-:class:`LocalLocks` serves one process (embedded mode); a Redis implementation serves a fleet.
+:class:`LocalLocks` serves one process (embedded mode); :class:`RedisLocks` serves a fleet.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Protocol
+
+import redis
+
+from providers.errors import Transient
 
 
 class Locks(Protocol):
@@ -32,6 +36,36 @@ class LocalLocks:
             lock = self._locks.setdefault(name, threading.Lock())
         with lock:
             yield
+
+    def hold(self, name: str) -> AbstractContextManager[None]:
+        return self._held(name)
+
+
+class RedisLocks:
+    """Fleet-wide locks (redis-py's Lock: SET NX PX with a token, released by Lua).
+
+    ``expire`` bounds how long a crashed holder can block others; ``wait`` how long a caller
+    queues before giving up with a transient error (its deployment is retried later).
+    """
+
+    def __init__(self, client: redis.Redis, *, expire: float = 120.0, wait: float = 60.0) -> None:
+        self._client = client
+        self._expire = expire
+        self._wait = wait
+
+    @contextmanager
+    def _held(self, name: str) -> Iterator[None]:
+        lock = self._client.lock(
+            f"certfleet:lock:{name}", timeout=self._expire, blocking_timeout=self._wait
+        )
+        if not lock.acquire():
+            raise Transient(f"another worker is still changing {name}; will retry")
+        try:
+            yield
+        finally:
+            # LockError: it expired while held (the call outlived `expire`); nothing to undo.
+            with suppress(redis.exceptions.LockError):
+                lock.release()
 
     def hold(self, name: str) -> AbstractContextManager[None]:
         return self._held(name)

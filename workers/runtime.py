@@ -7,8 +7,11 @@ same way. Tests and the embedded runner may install their own with :func:`instal
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
+
+import redis
 
 from ledger.db import Database
 from ledger.settings import Settings, load_settings
@@ -16,7 +19,10 @@ from ledger.vault import Vault, load_vault
 from providers import registry
 from providers.base import CallHooks
 from workers.call_hooks import FleetHooks
+from workers.locks import LocalLocks, Locks, RedisLocks
+from workers.rate_limits.base import TokenBuckets
 from workers.rate_limits.local import LocalTokenBuckets
+from workers.rate_limits.redis import RedisTokenBuckets
 from workers.retry_policy import RetryPolicy
 
 
@@ -43,12 +49,24 @@ def product_rates() -> dict[str, float]:
     return rates
 
 
+def _shared_state(settings: Settings) -> tuple[TokenBuckets, Locks]:
+    """Rate limits and locks: in Redis for a fleet, in this process when embedded."""
+    if settings.redis_url:
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+        return RedisTokenBuckets(client), RedisLocks(client)
+    if not settings.embedded:
+        log.warning(
+            "no CERTFLEET_REDIS_URL: rate limits and locks are per process; run one worker process"
+        )
+    return LocalTokenBuckets(), LocalLocks()
+
+
 def build_runtime(settings: Settings | None = None) -> Runtime:
     """A runtime from the environment's settings."""
     settings = settings or load_settings()
     database = Database(settings.database_url)
     vault = load_vault(settings.data_dir, embedded=settings.embedded)
-    hooks = FleetHooks(LocalTokenBuckets(), product_rates())
+    hooks = FleetHooks(*_shared_state(settings), product_rates())
     policy = RetryPolicy(
         max_transient_failures=settings.max_transient_failures,
         base_seconds=settings.retry_base_seconds,
@@ -57,6 +75,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     return Runtime(settings, database, vault, hooks, policy)
 
 
+log = logging.getLogger("certfleet.worker")
 _lock = threading.Lock()
 _runtime: Runtime | None = None
 
