@@ -31,7 +31,9 @@ class EmbeddedRunner:
         self.runtime = rt
         self.threads = threads or rt.settings.worker_threads
         self.tick_seconds = tick_seconds
-        self.scheduler = Scheduler(rt.database, actors.enqueue)
+        self.scheduler = Scheduler(
+            rt.database, actors.enqueue, reap_grace_seconds=rt.settings.reap_grace_seconds
+        )
         self._worker: dramatiq.Worker | None = None
 
     def __enter__(self) -> EmbeddedRunner:

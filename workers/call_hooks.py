@@ -19,6 +19,10 @@ from workers.locks import Locks
 from workers.rate_limits.base import TokenBuckets
 
 DEFAULT_RATE = 10.0  # req/s when neither the product nor the account says otherwise
+# Aim a little under the limit and allow only a small burst, so that no one-second window ever
+# holds more calls than the vendor allows: at most (HEADROOM + BURST) x limit.
+HEADROOM = 0.9
+BURST = 0.1
 SLOWDOWN_FACTOR = 0.5
 SLOWDOWN_SECONDS = 30.0
 
@@ -54,11 +58,12 @@ class FleetHooks:
 
     def acquire(self, account: Account, family: str) -> None:
         """Wait for a token up to ``max_wait`` seconds, else raise Throttled."""
-        rate = self.rate_for(account, family)
+        limit = self.rate_for(account, family)
+        rate, burst = limit * HEADROOM, max(1.0, limit * BURST)
         key = self.bucket_key(account, family)
         waited = 0.0
         while True:
-            wait = self._buckets.try_acquire(key, rate, burst=max(1.0, rate))
+            wait = self._buckets.try_acquire(key, rate, burst=burst)
             if wait <= 0:
                 break
             if waited + wait > self._max_wait:

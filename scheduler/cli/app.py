@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
-from typing import Annotated
 
 import typer
 
@@ -19,7 +17,7 @@ from ledger.errors import Conflict, InputError, LedgerError, QuotaExhausted
 from ledger.vault import VaultError, generate_key
 from providers import registry
 from providers.errors import AuthFailed, ProviderError
-from scheduler.cli import accounts, certs, quota_cmd, tasks_cmd
+from scheduler.cli import accounts, certs, fleet, quota_cmd, tasks_cmd
 from scheduler.cli.context import CONTEXT
 from scheduler.cli.demo_cmd import demo
 from scheduler.cli.output import Output, OutputOption, console, emit
@@ -36,6 +34,10 @@ app.add_typer(quota_cmd.app, name="quota")
 app.add_typer(tasks_cmd.app, name="task")
 app.command("discover")(tasks_cmd.discover_command)
 app.command("demo")(demo)
+app.command("worker", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    fleet.worker
+)
+app.command("scheduler")(fleet.scheduler)
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 vault_app = typer.Typer(help="Encryption key for secrets at rest.", no_args_is_help=True)
@@ -76,27 +78,6 @@ def db_upgrade() -> None:
 def vault_generate_key() -> None:
     """Print a new key for CERTFLEET_VAULT_KEY (store it in your secret manager)."""
     typer.echo(generate_key())
-
-
-@app.command("scheduler")
-def scheduler_command(
-    once: Annotated[bool, typer.Option(help="Run one pass and exit")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between passes")] = 1.0,
-) -> None:
-    """Start due tasks and re-enqueue orphaned deployments, forever (or --once)."""
-    from scheduler.service import Scheduler  # noqa: PLC0415 - imports the broker
-    from workers import actors  # noqa: PLC0415
-
-    loop = Scheduler(CONTEXT.database, actors.enqueue)
-    while True:
-        tick = loop.tick()
-        if once:
-            console.print(
-                f"started {tick.started_tasks} tasks, enqueued {tick.enqueued}, "
-                f"re-enqueued {tick.reaped}"
-            )
-            return
-        time.sleep(interval)
 
 
 def _fail(error: Exception, code: int) -> None:

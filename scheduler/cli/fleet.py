@@ -1,0 +1,91 @@
+"""Fleet processes: ``certfleet worker`` and ``certfleet scheduler``.
+
+``certfleet worker`` is a thin front for dramatiq's own CLI (``dramatiq workers.actors``), which
+operators may also run directly; it only spells the deploy queue names for a provider or shards.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from typing import Annotated
+
+import typer
+
+from ledger.errors import InputError
+from scheduler.cli.context import CONTEXT
+from scheduler.cli.output import console
+
+log = logging.getLogger("certfleet.scheduler")
+PROVIDERS = ("tencent", "aws", "huawei")
+
+
+def worker(
+    ctx: typer.Context,
+    processes: Annotated[int, typer.Option(help="Worker processes")] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per process")] = 8,
+    provider: Annotated[
+        list[str] | None, typer.Option(help="Only these providers' queues (default: all)")
+    ] = None,
+    shard: Annotated[
+        list[int] | None, typer.Option(help="Only these shards (default: all)")
+    ] = None,
+) -> None:
+    """Run dramatiq workers on the deploy queues (fleet mode); extra args go to dramatiq."""
+    settings = CONTEXT.settings
+    if settings.embedded:
+        raise InputError(
+            "CERTFLEET_BROKER_URL", "set it to redis://… or amqp://… to run fleet workers"
+        )
+    providers = provider or list(PROVIDERS)
+    unknown = [p for p in providers if p not in PROVIDERS]
+    if unknown:
+        raise InputError("--provider", f"unknown provider {unknown[0]!r}; use {PROVIDERS}")
+    shards = shard if shard is not None else list(range(settings.shards))
+    if any(not 0 <= s < settings.shards for s in shards):
+        raise InputError("--shard", f"shards are 0..{settings.shards - 1} (CERTFLEET_SHARDS)")
+    queues = [f"deploy.{p}.{s}" for p in providers for s in shards]
+    argv = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers.actors",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--queues",
+        *queues,
+        *ctx.args,
+    ]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)  # noqa: S606 - replacing ourselves with dramatiq's CLI
+
+
+def scheduler(
+    once: Annotated[bool, typer.Option(help="Run one pass and exit")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between passes")] = 1.0,
+) -> None:
+    """Start due tasks and re-enqueue orphaned deployments, forever (or --once)."""
+    from scheduler.service import Scheduler  # noqa: PLC0415 - imports the broker
+    from workers import actors  # noqa: PLC0415
+
+    loop = Scheduler(
+        CONTEXT.database, actors.enqueue, reap_grace_seconds=CONTEXT.settings.reap_grace_seconds
+    )
+    while True:
+        try:
+            tick = loop.tick()
+        except Exception:  # a database or broker blip must not end the scheduler
+            log.exception("scheduler pass failed; retrying")
+            time.sleep(interval)
+            continue
+        if once:
+            console.print(
+                f"started {tick.started_tasks} tasks, enqueued {tick.enqueued}, "
+                f"re-enqueued {tick.reaped}"
+            )
+            return
+        time.sleep(interval)
