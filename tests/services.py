@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import socket
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
+
+from scheduler.bench import lab
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CERTFLEET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -33,9 +33,4 @@ def postgres_url(*, fresh_schema: bool = False) -> str:
     require("127.0.0.1", 5432, "PostgreSQL")
     if not fresh_schema:
         return POSTGRES_ADMIN_URL
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(POSTGRES_ADMIN_URL)
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    return f"{POSTGRES_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    return lab.fresh_schema(POSTGRES_ADMIN_URL)

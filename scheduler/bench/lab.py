@@ -1,0 +1,289 @@
+"""A fleet on one machine, for benchmarks and fault tests: private Redis, PostgreSQL schema,
+worker and scheduler processes, and a seeded Tencent campaign.
+
+Everything runs on 127.0.0.1. The Tencent emulator runs in the calling process and the fleet
+processes reach it over loopback, exactly as they would reach a vendor.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import redis
+from sqlalchemy import create_engine, text
+
+from ledger import quota, tasks
+from ledger.accounts import add_account
+from ledger.certificates import validate_bundle
+from ledger.certstore import import_certificate
+from ledger.db import Database
+from ledger.models import TERMINAL_STATES
+from ledger.timeutil import utcnow
+from ledger.vault import Vault
+from providers.emulators.pki import Authority
+from providers.emulators.tencent import TencentEmulator
+from scheduler.drafting import draft_task
+from scheduler.task_spec import TaskSpec
+
+CERTFLEET = str(Path(sys.executable).with_name("certfleet"))
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fresh_schema(admin_url: str) -> str:
+    """A URL on a new, empty PostgreSQL schema, so runs never see each other's rows."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return f"{admin_url}?options=-csearch_path%3D{schema}"
+
+
+class PrivateRedis:
+    """A throwaway redis-server that can be restarted on the same port (state is lost)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.exceptions.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@dataclass
+class FleetProcesses:
+    """The worker and scheduler processes of one fleet and the environment they share."""
+
+    env: dict[str, str]
+    logs: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def spawn(self, name: str, *args: str) -> None:
+        with (self.logs / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [CERTFLEET, *args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def worker(self, name: str, *, processes: int = 1, threads: int = 4) -> None:
+        self.spawn(name, "worker", "--processes", str(processes), "--threads", str(threads))
+
+    def scheduler(self, name: str, interval: float = 0.3) -> None:
+        self.spawn(name, "scheduler", "--interval", str(interval))
+
+    def kill(self, name: str) -> None:
+        """SIGKILL a process and all its children (a host dying)."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            process = self.processes.pop(name)
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=15)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def tail_logs(self, chars: int = 2000) -> str:
+        return "\n".join(p.read_text()[-chars:] for p in self.logs.glob("*.log"))
+
+
+def fleet_env(
+    *, database_url: str, broker_url: str, vault_key: str, data_dir: Path, **extra: str
+) -> dict[str, str]:
+    """The process environment for fleet processes: ours, minus proxies and stray settings."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CERTFLEET_") and "proxy" not in k.lower()
+    }
+    env.update(
+        {
+            "CERTFLEET_DATABASE_URL": database_url,
+            "CERTFLEET_BROKER_URL": broker_url,
+            "CERTFLEET_VAULT_KEY": vault_key,
+            "CERTFLEET_DATA_DIR": str(data_dir),
+        }
+    )
+    env.update({f"CERTFLEET_{k.upper()}": v for k, v in extra.items()})
+    return env
+
+
+def wait_terminal(
+    database: Database, task_ids: Sequence[int], timeout: float, poll: float = 0.25
+) -> float:
+    """Block until every deployment of the tasks is terminal; returns the seconds it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        with database.unit_of_work() as session:
+            counts = [tasks.progress(session, t) for t in task_ids]
+        if all(set(c) <= set(TERMINAL_STATES) for c in counts):
+            return time.monotonic() - started
+        time.sleep(poll)
+    raise TimeoutError(f"deployments still open after {timeout}s: {counts}")
+
+
+class ClockedTencentEmulator(TencentEmulator):
+    """The Tencent emulator, also recording when each account's calls arrive (per API family),
+    to measure the request rate the vendor observes."""
+
+    FAMILIES: Final = {"DescribeDomainsConfig": "cdn", "UpdateDomainConfig": "cdn"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrivals: dict[tuple[str, str], list[float]] = defaultdict(list)
+        self._arrivals_lock = threading.Lock()
+
+    def handle(self, method: str, headers: Mapping[str, str], body: bytes) -> Any:
+        action = headers.get("x-tc-action", "")
+        credential = headers.get("authorization", "").split("Credential=")[-1]
+        key = (credential.split("/", 1)[0], self.FAMILIES.get(action, "ssl"))
+        with self._arrivals_lock:
+            self.arrivals[key].append(time.monotonic())
+        return super().handle(method, headers, body)
+
+    def peak_rates(self, since: float = 0.0) -> dict[tuple[str, str], int]:
+        """The most calls any one-second window held, per (SecretId, API family)."""
+        with self._arrivals_lock:
+            return {
+                key: _max_in_one_second([t for t in times if t >= since])
+                for key, times in self.arrivals.items()
+            }
+
+    def calls_since(self, since: float) -> dict[tuple[str, str], int]:
+        with self._arrivals_lock:
+            return {k: sum(1 for t in v if t >= since) for k, v in self.arrivals.items()}
+
+
+def _max_in_one_second(times: list[float]) -> int:
+    window: deque[float] = deque()
+    best = 0
+    for t in sorted(times):
+        window.append(t)
+        while window[0] <= t - 1.0:
+            window.popleft()
+        best = max(best, len(window))
+    return best
+
+
+@dataclass
+class TencentCampaign:
+    """A seeded campaign: one submitted task per emulated account."""
+
+    emulator: TencentEmulator
+    task_ids: list[int]
+    domains: dict[str, list[str]]  # SecretId -> domains
+
+
+def seed_tencent_campaign(
+    database: Database,
+    vault: Vault,
+    emulator: TencentEmulator,
+    authority: Authority,
+    *,
+    accounts: int,
+    domains_per_account: int,
+    account_rate: str,
+    submit: bool = True,
+) -> TencentCampaign:
+    """Accounts with CDN domains serving an old certificate, a new one imported, tasks drafted."""
+    old = authority.issue(["*.fleet.test"], days=10)
+    new = authority.issue(["*.fleet.test"], days=90)
+    with database.unit_of_work() as session:
+        validated = validate_bundle(new.chain_pem, new.key_pem, trust_anchors=[authority.root])
+        cert, _ = import_certificate(session, vault, validated, cert_type="uploaded")
+        quota.buy(session, accounts * domains_per_account)
+    campaign = TencentCampaign(emulator, [], {})
+    for a in range(accounts):
+        sid = f"AKIDfleet{a:04d}xxxxxxxx"
+        emulator.add_account(sid, f"secret-{a}")
+        campaign.domains[sid] = [f"a{a}-d{i:05d}.fleet.test" for i in range(domains_per_account)]
+        for domain in campaign.domains[sid]:
+            emulator.add_cdn_domain(sid, domain, cert=old)
+        with database.unit_of_work() as session:
+            add_account(
+                session,
+                vault,
+                name=f"acct{a}",
+                provider="tencent",
+                access_key_id=sid,
+                secret=f"secret-{a}",
+                api_endpoint=emulator.endpoint,
+                tls_edge=emulator.tls_edge,
+                options={"rate.cdn": account_rate, "rate.ssl": account_rate},
+            )
+        spec = TaskSpec(
+            f"fleet {a}", f"acct{a}", ("ops@fleet.test",), (cert.id,), ("tencent.cdn",), utcnow()
+        )
+        _, task_id = draft_task(database, vault, spec)
+        assert task_id is not None
+        if submit:
+            with database.unit_of_work() as session:
+                tasks.submit(session, task_id)
+        campaign.task_ids.append(task_id)
+    return campaign
