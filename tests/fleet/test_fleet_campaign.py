@@ -4,13 +4,17 @@ and do nothing twice."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
+import uuid
 
 import pytest
 from sqlalchemy import func, select
 
 from ledger import quota
 from ledger.models import Deployment, QuotaEntry
+from tests.services import require
 
 pytestmark = pytest.mark.services
 
@@ -71,3 +75,33 @@ def test_a_killed_worker_and_a_redis_restart_lose_nothing_and_repeat_nothing(
     fleet.worker("w3", threads=4)
     fleet.wait_terminal(run.task_ids, timeout=180)
     _assert_ledger_sound(fleet, run)
+
+
+def test_rabbitmq_works_as_the_broker(fleet, campaign) -> None:
+    """Only the broker URL changes; Redis still holds the shared rate limits and locks."""
+    require("127.0.0.1", 5672, "RabbitMQ")
+    vhost = f"certfleet-{uuid.uuid4().hex[:8]}"
+    if not _make_vhost(vhost):
+        pytest.skip("cannot create a RabbitMQ vhost here (rabbitmqctl unavailable)")
+    env = fleet.processes.env
+    env["CERTFLEET_REDIS_URL"] = env["CERTFLEET_BROKER_URL"]
+    env["CERTFLEET_BROKER_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    run = campaign(accounts=2, domains_per_account=30)
+    fleet.worker("w1")
+    fleet.scheduler("s1")
+    fleet.wait_terminal(run.task_ids, timeout=120)
+    _assert_ledger_sound(fleet, run)
+    subprocess.run(["rabbitmqctl", "delete_vhost", vhost], check=False, capture_output=True)
+
+
+def _make_vhost(vhost: str) -> bool:
+    """A private vhost so a run never sees another's queues."""
+    if shutil.which("rabbitmqctl") is None:
+        return False
+    made = subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=False, capture_output=True)
+    granted = subprocess.run(
+        ["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=False,
+        capture_output=True,
+    )
+    return made.returncode == 0 and granted.returncode == 0
