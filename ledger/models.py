@@ -249,7 +249,10 @@ class Notification(Base):
     """An outbox row per task event and contact, sent at most once."""
 
     __tablename__ = "notifications"
-    __table_args__ = (UniqueConstraint("task_id", "event", "recipient"),)
+    __table_args__ = (
+        UniqueConstraint("task_id", "event", "recipient"),
+        Index("ix_notifications_pending", "sent_at", "gave_up_at", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
@@ -257,5 +260,9 @@ class Notification(Base):
     recipient: Mapped[str] = mapped_column(String(300))
     payload: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When the dispatcher may (re)try; set ahead while a send is in flight, like a lease.
+    next_attempt_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    gave_up_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)

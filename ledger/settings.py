@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PREFIX = "CERTFLEET_"
@@ -31,6 +31,8 @@ class Settings:
     retry_max_seconds: float
     worker_threads: int
     metrics_port: int | None
+    smtp_url: str | None = field(default=None, repr=False)
+    webhook_secret: str | None = field(default=None, repr=False)
 
     @property
     def embedded(self) -> bool:
@@ -91,4 +93,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         retry_max_seconds=_float(env, "RETRY_MAX_SECONDS", 300.0),
         worker_threads=_int(env, "WORKER_THREADS", 8, minimum=1),
         metrics_port=int(metrics) if metrics else None,
+        smtp_url=env.get(PREFIX + "SMTP_URL") or None,
+        webhook_secret=env.get(PREFIX + "WEBHOOK_SECRET") or None,
     )

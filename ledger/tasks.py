@@ -233,7 +233,13 @@ def _queue_notifications(session: Session, task: Task, event: str, counts: Count
         "failures": failures(session, task.id),
     }
     session.add_all(
-        Notification(task_id=task.id, event=event, recipient=contact, payload=payload)
+        Notification(
+            task_id=task.id,
+            event=event,
+            recipient=contact,
+            payload=payload,
+            next_attempt_at=utcnow(),
+        )
         for contact in task.contacts
     )
 

@@ -15,6 +15,7 @@ import dramatiq
 
 from ledger import tasks
 from ledger.models import TERMINAL_STATES
+from scheduler.notifications.dispatch import Dispatcher
 from scheduler.service import Scheduler
 from workers import actors, runtime
 from workers.broker import BROKER
@@ -32,7 +33,12 @@ class EmbeddedRunner:
         self.threads = threads or rt.settings.worker_threads
         self.tick_seconds = tick_seconds
         self.scheduler = Scheduler(
-            rt.database, actors.enqueue, reap_grace_seconds=rt.settings.reap_grace_seconds
+            rt.database,
+            actors.enqueue,
+            reap_grace_seconds=rt.settings.reap_grace_seconds,
+            notifier=Dispatcher.from_environment(
+                rt.database, rt.settings.smtp_url, rt.settings.webhook_secret
+            ),
         )
         self._worker: dramatiq.Worker | None = None
 
@@ -84,6 +90,7 @@ class EmbeddedRunner:
             if all(s in TERMINAL_TASK for s in statuses.values()) and all(
                 set(c) <= set(TERMINAL_STATES) for c in counts.values()
             ):
+                self.scheduler.notify()  # tasks that just finished wrote theirs after this tick
                 return statuses
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"tasks {list(task_ids)} still running after {timeout}s")

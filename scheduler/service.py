@@ -17,6 +17,7 @@ from datetime import datetime
 from ledger import deployments, tasks
 from ledger.db import Database
 from ledger.timeutil import utcnow
+from scheduler.notifications.dispatch import Dispatcher
 
 log = logging.getLogger("certfleet.scheduler")
 
@@ -30,6 +31,7 @@ class Tick:
     started_tasks: int
     enqueued: int
     reaped: int
+    notified: int = 0
 
 
 class Scheduler:
@@ -41,9 +43,11 @@ class Scheduler:
         enqueue: Enqueue,
         *,
         reap_grace_seconds: int = 30,
+        notifier: Dispatcher | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._database = database
+        self._notifier = notifier
         self._enqueue = enqueue
         self._grace = reap_grace_seconds
         self._clock = clock
@@ -67,4 +71,8 @@ class Scheduler:
             self._enqueue(ids, provider, account_id)
         if orphans:
             log.warning("re-enqueued %d overdue deployments", len(orphans))
-        return Tick(len(started), enqueued, len(orphans))
+        return Tick(len(started), enqueued, len(orphans), self.notify())
+
+    def notify(self) -> int:
+        """Send the notifications that are due; returns how many went out."""
+        return self._notifier.deliver_due().sent if self._notifier else 0

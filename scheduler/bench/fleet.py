@@ -53,7 +53,8 @@ def run_once(
         ),
         workdir / "logs",
     )
-    emulator = ClockedTencentEmulator(seed=1).start()
+    emulator = ClockedTencentEmulator(seed=1)
+    emulator.start()
     try:
         emulator.set_rate_limit(None, limit)
         campaign = seed_tencent_campaign(

@@ -17,6 +17,7 @@ import typer
 from ledger.errors import InputError
 from scheduler.cli.context import CONTEXT
 from scheduler.cli.output import console
+from scheduler.notifications.dispatch import Dispatcher
 
 log = logging.getLogger("certfleet.scheduler")
 PROVIDERS = ("tencent", "aws", "huawei")
@@ -72,8 +73,15 @@ def scheduler(
     from scheduler.service import Scheduler  # noqa: PLC0415 - imports the broker
     from workers import actors  # noqa: PLC0415
 
+    settings = CONTEXT.settings
+    notifier = Dispatcher.from_environment(
+        CONTEXT.database, settings.smtp_url, settings.webhook_secret
+    )
     loop = Scheduler(
-        CONTEXT.database, actors.enqueue, reap_grace_seconds=CONTEXT.settings.reap_grace_seconds
+        CONTEXT.database,
+        actors.enqueue,
+        reap_grace_seconds=settings.reap_grace_seconds,
+        notifier=notifier,
     )
     while True:
         try:

@@ -61,14 +61,20 @@ class World:
 def world(tmp_path: Path, authority: Authority) -> Iterator[Callable[..., World]]:
     emulators: list[TencentEmulator] = []
 
-    def make(domains: list[str], *, locked: tuple[str, ...] = (), max_failures: int = 3) -> World:
+    def make(
+        domains: list[str],
+        *,
+        locked: tuple[str, ...] = (),
+        max_failures: int = 3,
+        env: dict[str, str] | None = None,
+    ) -> World:
         emulator = TencentEmulator(seed=5).start()
         emulators.append(emulator)
         emulator.add_account(AK, SECRET)
         old = authority.issue(["*.w.test"], days=10)
         for domain in domains:
             emulator.add_cdn_domain(AK, domain, cert=old, locked=domain in locked)
-        settings = load_settings({"CERTFLEET_DATA_DIR": str(tmp_path)})
+        settings = load_settings({"CERTFLEET_DATA_DIR": str(tmp_path), **(env or {})})
         runtime = build_runtime(settings)
         runtime.database.upgrade()
         runtime.policy = replace(

@@ -5,7 +5,7 @@ Revises:
 Written by Alembic autogenerate from ledger.models, then checked by
 tests/ledger/test_migrations.py (models and migrations must agree).
 
-Create Date: 2026-12-04 15:43:23.106725
+Create Date: 2026-12-04 16:07:47.506815
 """
 
 from collections.abc import Sequence
@@ -199,7 +199,10 @@ def upgrade() -> None:
         sa.Column("recipient", sa.String(length=300), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("gave_up_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["task_id"], ["tasks.id"], name=op.f("fk_notifications_task_id_tasks")
@@ -209,6 +212,11 @@ def upgrade() -> None:
             "task_id", "event", "recipient", name=op.f("uq_notifications_task_id_event_recipient")
         ),
     )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_notifications_pending", ["sent_at", "gave_up_at", "next_attempt_at"], unique=False
+        )
+
     op.create_table(
         "quota_entries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -243,6 +251,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("quota_entries")
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_pending")
+
     op.drop_table("notifications")
     with op.batch_alter_table("deployments", schema=None) as batch_op:
         batch_op.drop_index("ix_deployments_task_state")
