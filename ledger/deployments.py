@@ -77,8 +77,24 @@ def lease_remaining(session: Session, deployment_id: int, now: datetime) -> floa
 
 
 @dataclass(frozen=True)
+class CertificateView:
+    """The certificate a deployment uploads; its key still encrypted."""
+
+    id: int
+    fingerprint: str
+    names: tuple[str, ...]
+    not_after: datetime
+    chain_pem: str
+    key_ciphertext: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class DeploymentWork:
-    """Everything a worker needs for one attempt, read in one go; secrets still encrypted."""
+    """Everything a worker needs for one attempt, read in one go; secrets still encrypted.
+
+    A deployment either uploads and binds ``certificate``, or (a rollback) re-binds
+    ``target_remote_id``; ``expected_fingerprint`` is what the TLS check must then see, when known.
+    """
 
     deployment_id: int
     task_id: int
@@ -91,14 +107,11 @@ class DeploymentWork:
     https_endpoint: bool
     resource_attributes: dict[str, str]
     served_remote_id: str | None
-    certificate_id: int
-    fingerprint: str
-    names: tuple[str, ...]
-    not_after: datetime
-    chain_pem: str
+    certificate: CertificateView | None
+    target_remote_id: str | None
+    expected_fingerprint: str | None
     remote_cert_id: str | None
     transient_failures: int
-    key_ciphertext: bytes = field(repr=False)
 
     @property
     def provider(self) -> str:
@@ -106,17 +119,23 @@ class DeploymentWork:
 
 
 def load_work(session: Session, deployment_id: int) -> DeploymentWork:
-    """The deployment joined with its account, resource and certificate."""
+    """The deployment joined with its account, resource and (unless a rollback) certificate."""
     d, a, r, c = session.execute(
         select(Deployment, Account, Resource, Certificate)
         .join(Resource, Resource.id == Deployment.resource_id)
         .join(Account, Account.id == Resource.account_id)
-        .join(Certificate, Certificate.id == Deployment.certificate_id)
+        .outerjoin(Certificate, Certificate.id == Deployment.certificate_id)
         .where(Deployment.id == deployment_id)
     ).one()
-    remote = d.remote_cert_id or remembered_remote_id(
-        session, a.id, c.id, remote_scope(r.product, r.region)
-    )
+    certificate = None
+    remote = d.remote_cert_id or d.target_remote_id
+    if c is not None:
+        certificate = CertificateView(
+            c.id, c.fingerprint, tuple(c.names), c.not_after, c.chain_pem, c.key_ciphertext
+        )
+        remote = remote or remembered_remote_id(
+            session, a.id, c.id, remote_scope(r.product, r.region)
+        )
     return DeploymentWork(
         deployment_id=d.id,
         task_id=d.task_id,
@@ -129,14 +148,11 @@ def load_work(session: Session, deployment_id: int) -> DeploymentWork:
         https_endpoint=r.https_endpoint,
         resource_attributes=dict(r.attributes),
         served_remote_id=r.served_remote_id,
-        certificate_id=c.id,
-        fingerprint=c.fingerprint,
-        names=tuple(c.names),
-        not_after=c.not_after,
-        chain_pem=c.chain_pem,
+        certificate=certificate,
+        target_remote_id=d.target_remote_id,
+        expected_fingerprint=c.fingerprint if c is not None else d.previous_fingerprint,
         remote_cert_id=remote,
         transient_failures=d.transient_failures,
-        key_ciphertext=c.key_ciphertext,
     )
 
 
@@ -206,7 +222,25 @@ def succeed(session: Session, claim_: Claim, now: datetime, *, verified: bool) -
             error=None,
         ),
     )
+    if done == 1:
+        _record_served(session, claim_.deployment_id, now)
     return done == 1
+
+
+def _record_served(session: Session, deployment_id: int, now: datetime) -> None:
+    """The inventory now knows what the resource serves, without waiting for a discovery."""
+    d = session.get(Deployment, deployment_id)
+    assert d is not None
+    cert = session.get(Certificate, d.certificate_id) if d.certificate_id else None
+    session.execute(
+        update(Resource)
+        .where(Resource.id == d.resource_id)
+        .values(
+            served_remote_id=d.remote_cert_id or d.target_remote_id,
+            served_fingerprint=cert.fingerprint if cert else d.previous_fingerprint,
+            served_not_after=cert.not_after if cert else None,
+        )
+    )
 
 
 def fail(session: Session, claim_: Claim, now: datetime, reason: str) -> bool:

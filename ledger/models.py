@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -40,8 +41,18 @@ NAMING = {
 }
 
 CERT_TYPES = ("uploaded", "issued", "shared")
-TASK_STATUSES = ("draft", "scheduled", "running", "succeeded", "partial", "failed", "cancelled")
-DEPLOYMENT_STATES = ("pending", "queued", "running", "succeeded", "failed", "cancelled")
+TASK_STATUSES = (
+    "draft",
+    "scheduled",
+    "running",
+    "halted",
+    "succeeded",
+    "partial",
+    "failed",
+    "cancelled",
+)
+TASK_KINDS = ("deploy", "rollback")
+DEPLOYMENT_STATES = ("pending", "queued", "running", "paused", "succeeded", "failed", "cancelled")
 TERMINAL_STATES = ("succeeded", "failed", "cancelled")
 QUOTA_KINDS = ("purchase", "debit", "refund")
 
@@ -140,6 +151,7 @@ class Task(Base):
     __table_args__ = (
         CheckConstraint(_in("status", TASK_STATUSES), name="status"),
         CheckConstraint(_in("cert_type", CERT_TYPES), name="cert_type"),
+        CheckConstraint(_in("kind", TASK_KINDS), name="kind"),
         Index("ix_tasks_status_run_at", "status", "run_at"),
     )
 
@@ -151,6 +163,15 @@ class Task(Base):
     certificate_ids: Mapped[list[Any]]
     cert_type: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    kind: Mapped[str] = mapped_column(String(20), default="deploy")
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    rollback_of: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    # Staged rollout: the first `canary` deployments per product must all succeed before the
+    # rest are released; a failure share above `halt_failure_rate` (once `halt_min_finished`
+    # deployments have ended) pauses what is left.
+    canary: Mapped[int | None] = mapped_column(Integer)
+    halt_failure_rate: Mapped[float | None] = mapped_column(Float)
+    halt_min_finished: Mapped[int] = mapped_column(Integer, default=10)
     run_at: Mapped[datetime]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
@@ -172,9 +193,12 @@ class Deployment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"))
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
-    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"))
+    # None for a rollback, which re-binds `target_remote_id` (what the resource served before).
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    target_remote_id: Mapped[str | None] = mapped_column(String(500))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(20), default="pending")
+    canary: Mapped[bool] = mapped_column(Boolean, default=False)
     charged: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     transient_failures: Mapped[int] = mapped_column(Integer, default=0)

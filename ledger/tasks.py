@@ -32,13 +32,35 @@ from ledger.models import (
 )
 from ledger.timeutil import utcnow
 
+CANCELLABLE = ("pending", "queued", "paused")
+
 
 @dataclass(frozen=True)
 class PlannedDeployment:
-    """One matched (resource, certificate) pair from the planner."""
+    """One matched (resource, certificate) pair from the planner.
+
+    A rollback plans the remote certificate to restore instead (``certificate_id`` None).
+    """
 
     resource_id: int
-    certificate_id: int
+    certificate_id: int | None
+    target_remote_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """Staged-rollout options of a task (see :mod:`ledger.rollout`)."""
+
+    canary: int | None = None
+    halt_failure_rate: float | None = None
+    halt_min_finished: int = 10
+
+    def __post_init__(self) -> None:
+        if self.canary is not None and self.canary < 1:
+            raise InputError("--canary", "the canary needs at least 1 deployment per product")
+        rate = self.halt_failure_rate
+        if rate is not None and not 0 < rate < 1:
+            raise InputError("--halt-at", "a failure share between 0 and 1, e.g. 0.2")
 
 
 def create_draft(
@@ -52,10 +74,15 @@ def create_draft(
     cert_type: str,
     run_at: datetime,
     plan: Sequence[PlannedDeployment],
+    rollout: Rollout | None = None,
+    campaign: str | None = None,
+    kind: str = "deploy",
+    rollback_of: int | None = None,
 ) -> Task:
     """Store a task and its planned deployments; nothing is charged yet."""
     if not plan:
         raise InputError("resources", "no resource matched the selected certificates")
+    rollout = rollout or Rollout()
     task = Task(
         name=name,
         account_id=account_id,
@@ -65,29 +92,54 @@ def create_draft(
         cert_type=cert_type,
         run_at=run_at,
         status="draft",
+        kind=kind,
+        campaign=campaign,
+        rollback_of=rollback_of,
+        canary=rollout.canary,
+        halt_failure_rate=rollout.halt_failure_rate,
+        halt_min_finished=rollout.halt_min_finished,
     )
     session.add(task)
     session.flush()
-    served = dict(
-        session.execute(
-            select(Resource.id, Resource.served_remote_id).where(
-                Resource.id.in_([p.resource_id for p in plan])
-            )
-        ).all()
-    )
+    resources = {
+        r.id: r
+        for r in session.execute(
+            select(Resource).where(Resource.id.in_([p.resource_id for p in plan]))
+        ).scalars()
+    }
+    canaries = _canary_picks(plan, resources, rollout.canary)
     session.add_all(
         Deployment(
             task_id=task.id,
             resource_id=p.resource_id,
             certificate_id=p.certificate_id,
+            target_remote_id=p.target_remote_id,
             idempotency_key=uuid.uuid4().hex,
             state="pending",
-            previous_remote_id=served.get(p.resource_id),
+            canary=p.resource_id in canaries,
+            previous_remote_id=resources[p.resource_id].served_remote_id,
+            previous_fingerprint=resources[p.resource_id].served_fingerprint,
         )
         for p in plan
     )
     session.flush()
     return task
+
+
+def _canary_picks(
+    plan: Sequence[PlannedDeployment], resources: dict[int, Resource], canary: int | None
+) -> set[int]:
+    """The first ``canary`` resources of each product (by resource id: stable and explainable)."""
+    if not canary:
+        return set()
+    picked: set[int] = set()
+    per_product: Counter[str] = Counter()
+    for resource_id in sorted(p.resource_id for p in plan):
+        product = resources[resource_id].product
+        if per_product[product] < canary:
+            per_product[product] += 1
+            picked.add(resource_id)
+    return picked
 
 
 def get_task(session: Session, task_id: int) -> Task:
@@ -122,7 +174,7 @@ def submit(session: Session, task_id: int) -> Submission:
     ids = list(
         session.execute(select(Deployment.id).where(Deployment.task_id == task_id)).scalars()
     )
-    charged = ids if task.cert_type == "uploaded" else []
+    charged = ids if task.kind == "deploy" and task.cert_type == "uploaded" else []
     quota.debit(session, charged)
     return Submission(task_id=task_id, deployments=len(ids), debited=len(charged))
 
@@ -140,7 +192,7 @@ class StartedTask:
 def start_due_tasks(session: Session, now: datetime, limit: int = 20) -> list[StartedTask]:
     """Move due scheduled tasks to running and their deployments to queued (exactly once)."""
     query = (
-        select(Task.id, Task.account_id, Account.provider)
+        select(Task.id, Task.account_id, Account.provider, Task.canary)
         .join(Account, Account.id == Task.account_id)
         .where(Task.status == "scheduled", Task.run_at <= now)
         .order_by(Task.run_at)
@@ -149,15 +201,14 @@ def start_due_tasks(session: Session, now: datetime, limit: int = 20) -> list[St
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Task)
     started: list[StartedTask] = []
-    for task_id, account_id, provider in session.execute(query).all():
+    for task_id, account_id, provider, canary in session.execute(query).all():
         session.execute(
             update(Task).where(Task.id == task_id).values(status="running", started_at=now)
         )
-        session.execute(
-            update(Deployment)
-            .where(Deployment.task_id == task_id, Deployment.state == "pending")
-            .values(state="queued", due_at=now)
-        )
+        first_wave = [Deployment.task_id == task_id, Deployment.state == "pending"]
+        if canary:  # only the canary goes first; ledger.rollout releases the rest
+            first_wave.append(Deployment.canary.is_(True))
+        session.execute(update(Deployment).where(*first_wave).values(state="queued", due_at=now))
         ids = list(
             session.execute(
                 select(Deployment.id)
@@ -204,7 +255,7 @@ def finish_if_done(session: Session, task_id: int) -> str | None:
     )
     if closed != 1:
         return None
-    _queue_notifications(session, get_task(session, task_id), "finished", counts)
+    queue_notifications(session, get_task(session, task_id), "finished", counts)
     return status
 
 
@@ -221,7 +272,10 @@ def failures(session: Session, task_id: int) -> list[dict[str, object]]:
     ]
 
 
-def _queue_notifications(session: Session, task: Task, event: str, counts: Counter[str]) -> None:
+def queue_notifications(
+    session: Session, task: Task, event: str, counts: Counter[str], reason: str | None = None
+) -> None:
+    """One outbox row per contact for this task event (sent by the notification dispatcher)."""
     summary = quota_for_task(session, task.id)
     payload = {
         "task": task.id,
@@ -231,6 +285,8 @@ def _queue_notifications(session: Session, task: Task, event: str, counts: Count
         "quota_debited": summary[0],
         "quota_refunded": summary[1],
         "failures": failures(session, task.id),
+        "event": event,
+        "reason": reason,
     }
     session.add_all(
         Notification(
@@ -264,19 +320,19 @@ def cancel(session: Session, task_id: int) -> int:
     resource in an unknown state, which is worse than letting it complete.
     """
     task = get_task(session, task_id)
-    if task.status not in ("draft", "scheduled", "running"):
+    if task.status not in ("draft", "scheduled", "running", "halted"):
         raise Conflict(f"task {task_id} is {task.status}; it can no longer be cancelled")
     ids = list(
         session.execute(
             select(Deployment.id).where(
-                Deployment.task_id == task_id, Deployment.state.in_(("pending", "queued"))
+                Deployment.task_id == task_id, Deployment.state.in_(CANCELLABLE)
             )
         ).scalars()
     )
     if ids:
         session.execute(
             update(Deployment)
-            .where(Deployment.id.in_(ids), Deployment.state.in_(("pending", "queued")))
+            .where(Deployment.id.in_(ids), Deployment.state.in_(CANCELLABLE))
             .values(state="cancelled", finished_at=utcnow(), error="cancelled by operator")
         )
         for deployment_id in ids:

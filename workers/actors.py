@@ -32,6 +32,8 @@ ATTEMPT_TIME_LIMIT_MS = 15 * 60 * 1000
 def deploy(deployment_id: int) -> None:
     """Run one attempt of a deployment; ask dramatiq to redeliver it when it must retry."""
     outcome = run_attempt(runtime.current(), deployment_id)
+    if outcome.released and outcome.route:
+        enqueue(outcome.released, *outcome.route)
     if outcome.kind == "retry":
         raise dramatiq.Retry(outcome.reason or "retry", delay=int(outcome.delay * 1000))
 

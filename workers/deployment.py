@@ -11,15 +11,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from ledger import deployments, tasks
-from ledger.deployments import Claim, DeploymentWork
+from ledger import deployments, rollout
+from ledger.deployments import CertificateView, Claim, DeploymentWork
 from ledger.timeutil import utcnow
 from providers import registry
-from providers.base import Account, CertificateBundle, ProductAdapter, Resource, ServedCert
+from providers.base import CertificateBundle, Resource, ServedCert
 from providers.errors import Permanent, ProviderError, Throttled, Transient
 from providers.secrets import Secret
 from providers.verify import verify_served_certificate
@@ -40,6 +40,8 @@ class Outcome:
     kind: OutcomeKind
     delay: float = 0.0
     reason: str | None = None
+    released: tuple[int, ...] = ()  # deployments of the same task to enqueue now
+    route: tuple[str, int] | None = None  # (provider, account id) for those
 
 
 def to_resource(work: DeploymentWork) -> Resource:
@@ -56,23 +58,23 @@ def to_resource(work: DeploymentWork) -> Resource:
     )
 
 
-def to_bundle(work: DeploymentWork, runtime: Runtime) -> CertificateBundle:
+def to_bundle(cert: CertificateView, runtime: Runtime) -> CertificateBundle:
     """The certificate to upload, with its key decrypted into a :class:`Secret`."""
     return CertificateBundle(
-        fingerprint=work.fingerprint,
-        chain_pem=work.chain_pem,
-        key_pem=Secret(runtime.vault.decrypt(work.key_ciphertext, "certificate-key")),
-        names=work.names,
-        not_after=work.not_after,
+        fingerprint=cert.fingerprint,
+        chain_pem=cert.chain_pem,
+        key_pem=Secret(runtime.vault.decrypt(cert.key_ciphertext, "certificate-key")),
+        names=cert.names,
+        not_after=cert.not_after,
     )
 
 
 def _ensure_uploaded(
     runtime: Runtime,
     work: DeploymentWork,
+    cert: CertificateView,
     claim: Claim,
-    account: Account,
-    adapter: ProductAdapter,
+    upload: Callable[[CertificateBundle], str],
 ) -> str:
     """The certificate's vendor id, uploading it at most once however many workers race.
 
@@ -80,19 +82,18 @@ def _ensure_uploaded(
     them upload while the rest wait, then find the id it remembered in the ledger.
     """
     scope = deployments.remote_scope(work.product, work.region)
-    with runtime.hooks.exclusive(account, f"upload:{work.fingerprint}:{scope}"):
+    account = provider_account(work.account, runtime.vault)
+    with runtime.hooks.exclusive(account, f"upload:{cert.fingerprint}:{scope}"):
         with runtime.database.unit_of_work() as session:
-            remote_id = deployments.remembered_remote_id(
-                session, work.account.id, work.certificate_id, scope
-            )
+            remote_id = deployments.remembered_remote_id(session, work.account.id, cert.id, scope)
         if remote_id is None:
-            remote_id = adapter.ensure_certificate(account, to_bundle(work, runtime), work.region)
+            remote_id = upload(to_bundle(cert, runtime))
         with runtime.database.unit_of_work() as session:
             deployments.remember_remote_id(
                 session,
                 claim,
                 account_id=work.account.id,
-                certificate_id=work.certificate_id,
+                certificate_id=cert.id,
                 scope=scope,
                 remote_id=remote_id,
             )
@@ -104,7 +105,17 @@ def _deploy(runtime: Runtime, work: DeploymentWork, claim: Claim) -> bool:
     account = provider_account(work.account, runtime.vault)
     resource = to_resource(work)
     adapter = registry.adapter(work.product, runtime.hooks)
-    remote_id = work.remote_cert_id or _ensure_uploaded(runtime, work, claim, account, adapter)
+    remote_id = work.remote_cert_id
+    if remote_id is None:
+        if work.certificate is None:
+            raise Permanent("nothing to deploy: no certificate and no certificate to restore")
+        remote_id = _ensure_uploaded(
+            runtime,
+            work,
+            work.certificate,
+            claim,
+            lambda bundle: adapter.ensure_certificate(account, bundle, work.region),
+        )
     adapter.bind(account, resource, remote_id)
     served = adapter.current(account, resource)
     if served.remote_id != remote_id:
@@ -112,8 +123,8 @@ def _deploy(runtime: Runtime, work: DeploymentWork, claim: Claim) -> bool:
             f"read-back: {work.native_id} still reports certificate {served.remote_id} "
             f"after binding {remote_id} (stale)"
         )
-    if runtime.verify_tls and resource.https_endpoint:
-        verify_served_certificate(account, resource, work.fingerprint)
+    if runtime.verify_tls and resource.https_endpoint and work.expected_fingerprint:
+        verify_served_certificate(account, resource, work.expected_fingerprint)
         return True
     return False
 
@@ -152,7 +163,13 @@ def run_attempt(
             work.provider, work.product, work.account.name, outcome.kind
         ).inc()
         with runtime.database.unit_of_work() as session:
-            tasks.finish_if_done(session, work.task_id)
+            step = rollout.advance(session, work.task_id)
+        if step.released:  # the canary passed: the caller enqueues the rest
+            outcome = replace(
+                outcome,
+                released=tuple(step.released),
+                route=(work.provider, work.account.id),
+            )
     log.info(
         "deployment %s task %s %s: %s%s",
         deployment_id,

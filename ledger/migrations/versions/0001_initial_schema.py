@@ -5,7 +5,7 @@ Revises:
 Written by Alembic autogenerate from ledger.models, then checked by
 tests/ledger/test_migrations.py (models and migrations must agree).
 
-Create Date: 2026-12-04 16:07:47.506815
+Create Date: 2026-12-04 16:10:08.267875
 """
 
 from collections.abc import Sequence
@@ -126,6 +126,12 @@ def upgrade() -> None:
         sa.Column("certificate_ids", sa.JSON(), nullable=False),
         sa.Column("cert_type", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("campaign", sa.String(length=200), nullable=True),
+        sa.Column("rollback_of", sa.Integer(), nullable=True),
+        sa.Column("canary", sa.Integer(), nullable=True),
+        sa.Column("halt_failure_rate", sa.Float(), nullable=True),
+        sa.Column("halt_min_finished", sa.Integer(), nullable=False),
         sa.Column("run_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=True),
@@ -134,12 +140,16 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "cert_type IN ('uploaded', 'issued', 'shared')", name=op.f("ck_tasks_cert_type")
         ),
+        sa.CheckConstraint("kind IN ('deploy', 'rollback')", name=op.f("ck_tasks_kind")),
         sa.CheckConstraint(
-            "status IN ('draft', 'scheduled', 'running', 'succeeded', 'partial', 'failed', 'cancelled')",
+            "status IN ('draft', 'scheduled', 'running', 'halted', 'succeeded', 'partial', 'failed', 'cancelled')",
             name=op.f("ck_tasks_status"),
         ),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_tasks_account_id_accounts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["rollback_of"], ["tasks.id"], name=op.f("fk_tasks_rollback_of_tasks")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),
     )
@@ -151,9 +161,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("task_id", sa.Integer(), nullable=False),
         sa.Column("resource_id", sa.Integer(), nullable=False),
-        sa.Column("certificate_id", sa.Integer(), nullable=False),
+        sa.Column("certificate_id", sa.Integer(), nullable=True),
+        sa.Column("target_remote_id", sa.String(length=500), nullable=True),
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("canary", sa.Boolean(), nullable=False),
         sa.Column("charged", sa.Boolean(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("transient_failures", sa.Integer(), nullable=False),
@@ -167,7 +179,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
-            "state IN ('pending', 'queued', 'running', 'succeeded', 'failed', 'cancelled')",
+            "state IN ('pending', 'queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled')",
             name=op.f("ck_deployments_state"),
         ),
         sa.ForeignKeyConstraint(
