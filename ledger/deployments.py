@@ -150,7 +150,8 @@ def load_work(session: Session, deployment_id: int) -> DeploymentWork:
         served_remote_id=r.served_remote_id,
         certificate=certificate,
         target_remote_id=d.target_remote_id,
-        expected_fingerprint=c.fingerprint if c is not None else d.previous_fingerprint,
+        # A rollback can only be checked over TLS if discovery knew the old fingerprint.
+        expected_fingerprint=c.fingerprint if c is not None else d.target_fingerprint,
         remote_cert_id=remote,
         transient_failures=d.transient_failures,
     )
@@ -237,7 +238,7 @@ def _record_served(session: Session, deployment_id: int, now: datetime) -> None:
         .where(Resource.id == d.resource_id)
         .values(
             served_remote_id=d.remote_cert_id or d.target_remote_id,
-            served_fingerprint=cert.fingerprint if cert else d.previous_fingerprint,
+            served_fingerprint=cert.fingerprint if cert else d.target_fingerprint,
             served_not_after=cert.not_after if cert else None,
         )
     )

@@ -196,6 +196,7 @@ class Deployment(Base):
     # None for a rollback, which re-binds `target_remote_id` (what the resource served before).
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
     target_remote_id: Mapped[str | None] = mapped_column(String(500))
+    target_fingerprint: Mapped[str | None] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     state: Mapped[str] = mapped_column(String(20), default="pending")
     canary: Mapped[bool] = mapped_column(Boolean, default=False)

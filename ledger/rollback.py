@@ -48,7 +48,14 @@ def create_rollback(session: Session, task_id: int) -> RollbackPlan:
         elif deployment.previous_remote_id == deployment.remote_cert_id:
             skipped.append((resource.native_id, "it already served this certificate before"))
         else:
-            plan.append(PlannedDeployment(resource.id, None, deployment.previous_remote_id))
+            plan.append(
+                PlannedDeployment(
+                    resource.id,
+                    None,
+                    deployment.previous_remote_id,
+                    deployment.previous_fingerprint,
+                )
+            )
     if not plan:
         raise Conflict(f"task {task_id} changed nothing that can be rolled back")
     rollback = tasks.create_draft(

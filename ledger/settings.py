@@ -33,6 +33,11 @@ class Settings:
     metrics_port: int | None
     smtp_url: str | None = field(default=None, repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
+    # Where /metrics, /healthz and /readyz listen when metrics_port is set. All interfaces by
+    # default: Prometheus and the orchestrator's probes reach the process from outside.
+    metrics_host: str = "0.0.0.0"  # noqa: S104
+    log_format: str = "text"  # or "json": one object per line (workers.observability.logs)
+    log_level: str | None = None  # None: WARNING for CLI commands, INFO for fleet processes
 
     @property
     def embedded(self) -> bool:
@@ -69,6 +74,20 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ValueError(f"{PREFIX}{name}: expected a number, got {raw!r}") from None
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = (env.get(PREFIX + name) or default).strip().lower()
+    if raw not in choices:
+        raise ValueError(f"{PREFIX}{name}: expected one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+def _log_level(env: Mapping[str, str]) -> str | None:
+    raw = env.get(PREFIX + "LOG_LEVEL")
+    if not raw:
+        return None
+    return _choice(env, "LOG_LEVEL", ("debug", "info", "warning", "error", "critical"), "").upper()
+
+
 def _is_redis(url: str | None) -> bool:
     return url is not None and url.startswith(("redis://", "rediss://"))
 
@@ -95,4 +114,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         metrics_port=int(metrics) if metrics else None,
         smtp_url=env.get(PREFIX + "SMTP_URL") or None,
         webhook_secret=env.get(PREFIX + "WEBHOOK_SECRET") or None,
+        metrics_host=env.get(PREFIX + "METRICS_HOST") or "0.0.0.0",  # noqa: S104
+        log_format=_choice(env, "LOG_FORMAT", ("text", "json"), "text"),
+        log_level=_log_level(env),
     )

@@ -45,6 +45,7 @@ class PlannedDeployment:
     resource_id: int
     certificate_id: int | None
     target_remote_id: str | None = None
+    target_fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def create_draft(
             resource_id=p.resource_id,
             certificate_id=p.certificate_id,
             target_remote_id=p.target_remote_id,
+            target_fingerprint=p.target_fingerprint,
             idempotency_key=uuid.uuid4().hex,
             state="pending",
             canary=p.resource_id in canaries,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ledger import tasks
 from ledger.db import Database
+from ledger.tasks import Rollout
 from ledger.vault import Vault
 from scheduler.discovery import discover
 from scheduler.planning import Preview, preview
@@ -21,6 +22,7 @@ def draft_task(
     *,
     rediscover: bool = True,
     save: bool = True,
+    rollout: Rollout | None = None,
 ) -> tuple[Preview, int | None]:
     """The preview, and the draft task's id when ``save`` (None for a preview only)."""
     if rediscover:
@@ -39,5 +41,6 @@ def draft_task(
             cert_type=result.cert_type,
             run_at=spec.run_at,
             plan=result.plan,
+            rollout=rollout,
         )
         return result, task.id

@@ -17,7 +17,7 @@ from ledger.errors import Conflict, InputError, LedgerError, QuotaExhausted
 from ledger.vault import VaultError, generate_key
 from providers import registry
 from providers.errors import AuthFailed, ProviderError
-from scheduler.cli import accounts, bench_cmd, certs, fleet, quota_cmd, tasks_cmd
+from scheduler.cli import accounts, bench_cmd, certs, fleet, quota_cmd, renew_cmd, tasks_cmd
 from scheduler.cli.context import CONTEXT
 from scheduler.cli.demo_cmd import demo
 from scheduler.cli.output import Output, OutputOption, console, emit
@@ -33,6 +33,8 @@ app.add_typer(certs.app, name="cert")
 app.add_typer(quota_cmd.app, name="quota")
 app.add_typer(tasks_cmd.app, name="task")
 app.add_typer(bench_cmd.app, name="bench")
+app.add_typer(renew_cmd.inventory_app, name="inventory")
+app.command("renew")(renew_cmd.renew)
 app.command("discover")(tasks_cmd.discover_command)
 app.command("demo")(demo)
 app.command("worker", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(

@@ -8,6 +8,9 @@ import typer
 
 from ledger import tasks
 from ledger.errors import InputError
+from ledger.rollback import create_rollback
+from ledger.rollout import resume as resume_task
+from ledger.tasks import Rollout
 from ledger.timeutil import utcnow
 from scheduler.cli.context import CONTEXT
 from scheduler.cli.output import Output, OutputOption, console, emit, print_json, print_table
@@ -79,6 +82,12 @@ def create(
     rediscover: Annotated[
         bool, typer.Option("--discover/--no-discover", help="Refresh the inventory first")
     ] = True,
+    canary: Annotated[
+        int | None, typer.Option(help="First N deployments per product must succeed first")
+    ] = None,
+    halt_at: Annotated[
+        float | None, typer.Option(help="Pause the rest when this share fails, e.g. 0.2")
+    ] = None,
     output: Output = OutputOption,
 ) -> None:
     """Discover, match and preview a task; without --preview, save it as a draft to submit."""
@@ -93,8 +102,14 @@ def create(
         at=at,
         now=utcnow(),
     )
+    rollout = Rollout(canary=canary, halt_failure_rate=halt_at)
     result, task_id = draft_task(
-        CONTEXT.database, CONTEXT.vault, spec, rediscover=rediscover, save=not preview_only
+        CONTEXT.database,
+        CONTEXT.vault,
+        spec,
+        rediscover=rediscover,
+        save=not preview_only,
+        rollout=rollout,
     )
     if output is Output.json:
         print_json({"task": task_id, "preview": result.as_dict()})
@@ -209,3 +224,49 @@ def cancel(task_id: int, output: Output = OutputOption) -> None:
         print_json({"task": task_id, "cancelled": cancelled})
     else:
         console.print(f"task {task_id} cancelled; {cancelled} deployments cancelled and refunded")
+
+
+@app.command("resume")
+def resume(
+    task_id: int,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Run/watch until done")] = True,
+    output: Output = OutputOption,
+) -> None:
+    """Let a halted task go on: its paused deployments are queued again."""
+    with CONTEXT.database.unit_of_work() as session:
+        released = resume_task(session, task_id)
+    if output is not Output.json:
+        console.print(f"task {task_id} resumed; {len(released)} deployments queued again")
+    if wait:
+        run_tasks(runtime_for_cli(), [task_id], show=output is not Output.json)
+        status(task_id, output=output)
+    elif output is Output.json:
+        print_json({"task": task_id, "requeued": len(released)})
+
+
+@app.command("rollback")
+def rollback(
+    task_id: int,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Run/watch until done")] = True,
+    output: Output = OutputOption,
+) -> None:
+    """Re-bind what each resource served before this task (no quota is charged)."""
+    with CONTEXT.database.unit_of_work() as session:
+        plan = create_rollback(session, task_id)
+    if output is not Output.json:
+        console.print(
+            f"rollback task {plan.task_id} submitted: {plan.deployments} resources to restore"
+        )
+        for resource, reason in plan.skipped[:20]:
+            console.print(f"[yellow]not rolled back[/yellow] {resource}: {reason}")
+    if wait:
+        run_tasks(runtime_for_cli(), [plan.task_id], show=output is not Output.json)
+        status(plan.task_id, output=output)
+    elif output is Output.json:
+        print_json(
+            {
+                "task": plan.task_id,
+                "deployments": plan.deployments,
+                "skipped": [{"resource": r, "reason": w} for r, w in plan.skipped],
+            }
+        )

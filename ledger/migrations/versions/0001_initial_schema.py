@@ -5,7 +5,7 @@ Revises:
 Written by Alembic autogenerate from ledger.models, then checked by
 tests/ledger/test_migrations.py (models and migrations must agree).
 
-Create Date: 2026-12-04 16:10:08.267875
+Create Date: 2026-12-04 16:14:35.106643
 """
 
 from collections.abc import Sequence
@@ -163,6 +163,7 @@ def upgrade() -> None:
         sa.Column("resource_id", sa.Integer(), nullable=False),
         sa.Column("certificate_id", sa.Integer(), nullable=True),
         sa.Column("target_remote_id", sa.String(length=500), nullable=True),
+        sa.Column("target_fingerprint", sa.String(length=64), nullable=True),
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("canary", sa.Boolean(), nullable=False),
