@@ -1,17 +1,21 @@
-"""``certfleet demo``: a whole campaign against an in-process Tencent Cloud emulator.
+"""``certfleet demo``: renewal campaigns against an in-process Tencent Cloud emulator.
 
 Everything a user would do, through the same functions the CLI commands call: register two
 accounts, import certificates from a throwaway CA (a wildcard and an exact ``uploaded`` one, an
-``issued`` one), buy quota, discover a few hundred CDN domains, preview, submit one task per
-account, run them on the embedded worker, verify every binding with a TLS handshake, and report.
-Some domains are locked at the emulator so they fail permanently and their quota comes back.
+``issued`` one), buy quota, then run two renewal campaigns — the ``issued`` certificate for the
+staging apps, then the ``uploaded`` ones for every example.com domain in both accounts — each
+discovering a few hundred CDN domains, selecting those whose certificate expires within 30 days,
+previewing, submitting one task per account, running them on the embedded worker and verifying
+every binding with a TLS handshake. Some domains are locked at the emulator so they fail
+permanently and their quota comes back; some serve a current certificate and are left alone;
+some are covered by no new certificate and are reported, not touched.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -23,19 +27,20 @@ from ledger.accounts import add_account
 from ledger.certificates import validate_bundle
 from ledger.certstore import import_certificate
 from ledger.db import Database
-from ledger.models import Deployment
+from ledger.models import Deployment, Resource
 from ledger.settings import load_settings
 from ledger.timeutil import utcnow
 from ledger.vault import Vault, load_vault
 from providers.emulators.pki import Authority, IssuedCertificate
 from providers.emulators.tencent.server import TencentEmulator
-from scheduler.drafting import draft_task
-from scheduler.task_spec import build_spec
+from scheduler.demo_inbox import WebhookInbox
+from scheduler.renewal import plan_campaign, submit_campaign
 from workers.runtime import Runtime, build_runtime
 
 # The emulator grants more than Tencent's documented 20 req/s so the demo finishes in seconds;
 # the accounts tell certfleet so (option rate.<family>), exactly as an operator would.
 EMULATOR_RATE = 120.0
+WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - the demo's own throwaway receiver
 ACCOUNT_RATE = "100"
 
 
@@ -69,6 +74,8 @@ class DemoReport:
     seconds: float = 0.0
     deployments_per_second: float = 0.0
     tasks: list[TaskSummary] = field(default_factory=list)
+    campaigns: list[dict[str, object]] = field(default_factory=list)
+    notifications: int = 0
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -79,17 +86,19 @@ class DemoAccount:
     name: str
     secret_id: str
     secret_key: str
-    domains: tuple[str, ...]
+    domains: tuple[str, ...]  # serving a certificate that expires in 12 days
     locked: tuple[str, ...]
-    cert_labels: tuple[str, ...]
+    current: tuple[str, ...]  # serving a certificate valid for months: nothing to renew
 
 
 def _accounts(domains: int) -> list[DemoAccount]:
     shops = tuple(f"shop-{i:03d}.example.com" for i in range(domains))
     prod_locked = tuple(f"legacy-{i:02d}.example.com" for i in range(max(2, domains // 15)))
     stray = tuple(f"static-{i:02d}.example.net" for i in range(max(2, domains // 9)))
+    fresh = tuple(f"fresh-{i:02d}.example.com" for i in range(max(2, domains // 12)))
     apps = tuple(f"app-{i:03d}.staging.example.org" for i in range(max(5, domains // 2)))
     staging_locked = tuple(f"frozen-{i}.staging.example.org" for i in range(max(1, domains // 36)))
+    staging_shops = tuple(f"shop-stg-{i:02d}.example.com" for i in range(max(2, domains // 10)))
     return [
         DemoAccount(
             "acme-prod",
@@ -97,15 +106,15 @@ def _accounts(domains: int) -> list[DemoAccount]:
             "demo-prod-secret",
             ("example.com", "www.example.com", "api.example.com", *shops, *prod_locked, *stray),
             prod_locked,
-            ("wildcard", "api"),
+            fresh,
         ),
         DemoAccount(
             "acme-staging",
             "AKIDdemostaging01",
             "demo-staging-secret",
-            (*apps, *staging_locked),
+            (*apps, *staging_locked, *staging_shops),
             staging_locked,
-            ("staging",),
+            (),
         ),
     ]
 
@@ -119,7 +128,10 @@ def _certificates(ca: Authority) -> dict[str, tuple[IssuedCertificate, str]]:
 
 
 def _seed_emulator(
-    emulator: TencentEmulator, accounts: Sequence[DemoAccount], old: IssuedCertificate
+    emulator: TencentEmulator,
+    accounts: Sequence[DemoAccount],
+    old: IssuedCertificate,
+    current: IssuedCertificate,
 ) -> None:
     emulator.set_rate_limit(None, EMULATOR_RATE)
     for account in accounts:
@@ -128,6 +140,8 @@ def _seed_emulator(
             emulator.add_cdn_domain(
                 account.secret_id, domain, cert=old, locked=domain in account.locked
             )
+        for domain in account.current:
+            emulator.add_cdn_domain(account.secret_id, domain, cert=current)
 
 
 def _register(
@@ -161,30 +175,51 @@ def _register(
     return ids
 
 
-def _submit_tasks(
+CAMPAIGNS = (
+    # (name, certificate labels, accounts): the issued one first, so the staging apps already
+    # serve their renewal when the uploaded campaign looks at what still expires.
+    ("staging apps (issued)", ("staging",), ("acme-staging",)),
+    ("example.com (uploaded)", ("wildcard", "api"), ()),
+)
+
+
+def _run_campaigns(
     database: Database,
     vault: Vault,
-    accounts: Sequence[DemoAccount],
     cert_ids: dict[str, int],
+    run: Callable[[list[int]], object],
+    *,
     report: DemoReport,
+    contact: str,
 ) -> list[int]:
-    task_ids = []
-    for account in accounts:
-        spec = build_spec(
-            name=f"renew {account.name}",
-            account=account.name,
-            contacts=["ops@example.com"],
-            certificate_ids=[cert_ids[label] for label in account.cert_labels],
-            products=["tencent.cdn"],
-            at=None,
+    """Plan, submit and run each campaign in turn; returns every task id."""
+    task_ids: list[int] = []
+    uncovered: set[str] = set()
+    for name, labels, accounts in CAMPAIGNS:
+        plan = plan_campaign(
+            database,
+            vault,
+            name=name,
+            certificate_ids=[cert_ids[c] for c in labels],
+            within=timedelta(days=30),
             now=utcnow(),
+            accounts=accounts,
         )
-        result, task_id = draft_task(database, vault, spec)
-        assert task_id is not None
-        report.unmatched += len(result.unmatched)
-        with database.unit_of_work() as session:
-            tasks.submit(session, task_id)
-        task_ids.append(task_id)
+        uncovered |= {u.resource for u in plan.uncovered}
+        report.campaigns.append(plan.as_dict())
+        ids = submit_campaign(database, plan, contacts=[contact], run_at=utcnow())
+        run(ids)
+        task_ids += ids
+    with database.unit_of_work() as session:
+        # what no campaign covered (a resource one campaign left uncovered may be another's)
+        planned = set(
+            session.execute(
+                select(Resource.native_id)
+                .join(Deployment, Deployment.resource_id == Resource.id)
+                .where(Deployment.task_id.in_(task_ids))
+            ).scalars()
+        )
+    report.unmatched = len(uncovered - planned)
     return task_ids
 
 
@@ -230,27 +265,36 @@ def run_demo(
 
     workdir = data_dir or Path(tempfile.mkdtemp(prefix="certfleet-demo-"))
     settings = load_settings(
-        {"CERTFLEET_DATA_DIR": str(workdir), "CERTFLEET_RETRY_BASE_SECONDS": "0.2"}
+        {
+            "CERTFLEET_DATA_DIR": str(workdir),
+            "CERTFLEET_RETRY_BASE_SECONDS": "0.2",
+            "CERTFLEET_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        }
     )
     database = Database(settings.database_url)
     database.upgrade()
     vault = load_vault(settings.data_dir, embedded=True, env={})
     ca = Authority("certfleet demo")
-    old = ca.issue(
-        ["*.example.com", "example.com", "*.staging.example.org", "*.example.net"],
-        not_before=utcnow() - timedelta(days=78),
-        days=90,
-    )
+    names = ["*.example.com", "example.com", "*.staging.example.org", "*.example.net"]
+    old = ca.issue(names, not_before=utcnow() - timedelta(days=78), days=90)
+    current = ca.issue(names, days=80)
     accounts = _accounts(domains)
     report = DemoReport()
-    with TencentEmulator() as emulator:
-        _seed_emulator(emulator, accounts, old)
+    with TencentEmulator() as emulator, WebhookInbox(WEBHOOK_SECRET) as inbox:
+        _seed_emulator(emulator, accounts, old, current)
         cert_ids = _register(database, vault, emulator, accounts, certs=_certificates(ca), ca=ca)
-        started = time.monotonic()
-        task_ids = _submit_tasks(database, vault, accounts, cert_ids, report)
         rt: Runtime = build_runtime(settings)
         rt.database, rt.vault = database, vault
-        run_tasks(rt, task_ids, show=show, threads=threads)
+        started = time.monotonic()
+        task_ids = _run_campaigns(
+            database,
+            vault,
+            cert_ids,
+            lambda ids: run_tasks(rt, ids, show=show, threads=threads),
+            report=report,
+            contact=inbox.url,
+        )
+        report.notifications = len(inbox.deliveries)
         report.seconds = round(time.monotonic() - started, 2)
     _tally(database, task_ids, report)
     report.deployments_per_second = (

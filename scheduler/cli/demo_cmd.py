@@ -32,6 +32,12 @@ def demo(
     if output is Output.json:
         print_json(report.as_dict())
         return
+    for c in report.campaigns:
+        console.print(
+            f"campaign {c['campaign']!r}: {c['expiring']} certificates expiring within "
+            f"{c['within_days']} days, {c['matched']} covered, {len(c['uncovered'])} not covered, "  # type: ignore[arg-type]
+            f"quota {c['quota_to_consume']}"
+        )
     print_table(
         "Demo campaign",
         ["task", "type", "status", "succeeded", "failed", "quota debited", "refunded"],
@@ -47,5 +53,6 @@ def demo(
         f"matched {report.matched}, succeeded {report.succeeded} (verified by TLS handshake: "
         f"{report.verified}), failed {report.failed}, not matched {report.unmatched}; quota "
         f"debited {report.quota_debited}, refunded {report.quota_refunded}; "
-        f"{report.seconds}s, {report.deployments_per_second} deployments/s"
+        f"{report.seconds}s, {report.deployments_per_second} deployments/s; "
+        f"{report.notifications} signed webhook notifications received"
     )

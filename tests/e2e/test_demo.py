@@ -33,3 +33,6 @@ def test_demo_figures_satisfy_the_equations(tmp_path: Path) -> None:
     )
     assert {t["cert_type"] for t in report["tasks"]} == {"uploaded", "issued"}
     assert report["unmatched"] > 0  # shown in the preview, never deployed
+    assert len(report["campaigns"]) == 2  # renewal campaigns, not a single task
+    assert all(c["expiring"] >= c["matched"] > 0 for c in report["campaigns"])
+    assert report["notifications"] == len(report["tasks"])  # one signed webhook per task
