@@ -19,9 +19,11 @@ from providers.base import (
     SupportsCredentialCheck,
 )
 from providers.tencent import cdn as tencent_cdn
+from providers.tencent import clb as tencent_clb
+from providers.tencent import waf as tencent_waf
 
 PRODUCTS: Final[Mapping[str, ProductInfo]] = MappingProxyType(
-    {info.name: info for info in (tencent_cdn.INFO,)}
+    {info.name: info for info in (tencent_cdn.INFO, tencent_clb.INFO, tencent_waf.INFO)}
 )
 
 

@@ -73,37 +73,78 @@ def served_fingerprint(address: tuple[str, int], server_name: str, timeout: floa
     return hashlib.sha256(der).hexdigest()
 
 
+def endpoints(account: Account, hostname: str) -> list[tuple[str, int]]:
+    """Every address that answers for ``hostname``: the account's TLS edge(s) when set
+    (comma-separated ``host:port`` list), else each address the name resolves to, port 443.
+
+    A name served by several machines (DNS round robin, anycast POPs we can see) must be right
+    on all of them: a browser may land on any.
+    """
+    if account.tls_edge:
+        return [parse_host_port(edge) for edge in account.tls_edge.split(",") if edge.strip()]
+    try:
+        infos = socket.getaddrinfo(hostname, 443, type=socket.SOCK_STREAM)
+    except OSError:
+        return [(hostname, 443)]  # let the handshake report the resolution failure
+    return list(dict.fromkeys((str(info[4][0]), 443) for info in infos))
+
+
 def verify_served_certificate(
     account: Account, resource: Resource, expected_fingerprint: str, timeout: float = 5.0
 ) -> None:
-    """Raise unless every hostname of ``resource`` serves the leaf ``expected_fingerprint``.
+    """Raise unless every hostname of ``resource``, on every endpoint, serves the leaf
+    ``expected_fingerprint``.
 
-    Connects to ``account.tls_edge`` when set (emulators, hostnames that do not resolve here),
-    otherwise to each hostname on port 443. Raises :class:`VerificationFailed` naming every
-    hostname that serves something else or cannot be reached. Callers skip resources whose
+    Raises :class:`VerificationFailed` naming each hostname that serves something else (stale,
+    or only some of its endpoints updated) or cannot be reached. Callers skip resources whose
     ``https_endpoint`` is False (nothing answers TLS there).
     """
     if not resource.hostnames:
         raise Permanent(f"{resource.product} {resource.native_id} has no hostname to verify")
     expected = expected_fingerprint.replace(":", "").strip().lower()
-    edge = parse_host_port(account.tls_edge) if account.tls_edge else None
     problems: list[str] = []
     for hostname in resource.hostnames:
         sni = probe_name(hostname)
         shown = hostname if sni == hostname else f"{hostname} (probed as {sni})"
-        address = edge or (sni, 443)
+        problem = _check_hostname(account, sni, shown, expected, timeout)
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise VerificationFailed("; ".join(problems))
+
+
+def _check_hostname(
+    account: Account, sni: str, shown: str, expected: str, timeout: float
+) -> str | None:
+    """One sentence about what is wrong with this hostname, or None when all is well."""
+    addresses = endpoints(account, sni)
+    wrong: list[str] = []
+    unreachable: list[str] = []
+    served_other = ""
+    for address in addresses:
         try:
             served = served_fingerprint(address, sni, timeout)
         except (OSError, ValueError) as error:  # ssl.SSLError and timeouts are OSErrors
-            problems.append(f"could not reach {shown} at {_format(address)}: {error}")
+            unreachable.append(f"{_format(address)} ({error})")
             continue
         if served != expected:
-            problems.append(
-                f"{shown} still serves certificate {served[:_SHOWN]}…, "
-                f"expected {expected[:_SHOWN]}…"
-            )
-    if problems:
-        raise VerificationFailed("; ".join(problems))
+            wrong.append(_format(address))
+            served_other = served
+    if not wrong and not unreachable:
+        return None
+    if unreachable and not wrong and len(unreachable) == len(addresses):
+        return f"could not reach {shown} at {', '.join(unreachable)}"
+    if len(wrong) == len(addresses):
+        return (
+            f"{shown} still serves certificate {served_other[:_SHOWN]}…, expected "
+            f"{expected[:_SHOWN]}… (stale: the vendor reports the new binding but the "
+            "endpoint has not switched, or a hop in front of it serves its own certificate)"
+        )
+    bad = wrong + unreachable
+    return (
+        f"{shown} resolves to {len(addresses)} endpoints and {len(bad)} of them do not serve "
+        f"the new certificate ({', '.join(bad)}); update every server behind the name"
+    )
 
 
 def _is_ip(name: str) -> bool:

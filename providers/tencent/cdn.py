@@ -5,14 +5,14 @@ that reads or changes a domain (DescribeDomainsConfig filters, UpdateDomainConfi
 name, and a name belongs to at most one account on the platform, so it is stable and needs no
 lookup. The vendor's ResourceId is kept in ``attributes["resource_id"]`` for people.
 
-Certificates are hosted in the SSL Certificate Service (UploadCertificate) and referenced from
-the domain's HTTPS block by CertId.
+Certificates are hosted in the SSL Certificate Service (see
+:mod:`providers.tencent.hosted_certificates`) and referenced from the domain's HTTPS block by
+CertId.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
 from providers.base import (
@@ -26,14 +26,11 @@ from providers.base import (
 )
 from providers.errors import Permanent
 from providers.tencent import client
-from providers.tencent.errors import run_call
+from providers.tencent.hosted_certificates import HostedCertificates, parse_vendor_time
 
 NAME: Final = "tencent.cdn"
 PERMISSIONS: Final = ("QcloudSSLFullAccess", "QcloudCDNFullAccess")
 PAGE_SIZE: Final = 100  # DescribeDomainsConfig's maximum Limit
-_CERT_PAGE: Final = 100
-_BEIJING: Final = timezone(timedelta(hours=8))  # SSL and CDN print times in GMT+8
-_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 _OUTPUT_ONLY: Final = frozenset({"SslStatus"})  # read-only fields of the Https block
 
 
@@ -44,10 +41,11 @@ class TencentCdn:
 
     def __init__(self, hooks: CallHooks | None = None) -> None:
         self._hooks: CallHooks = hooks or NoHooks()
+        self._certificates = HostedCertificates(self._hooks, PERMISSIONS)
 
     def check_credentials(self, account: Account) -> None:
         """One read of each service the adapter needs: proves the key and both policies."""
-        self._ssl(account, "DescribeCertificates", {"Offset": 0, "Limit": 1})
+        self._certificates.check_access(account)
         self._cdn(account, "DescribeDomainsConfig", {"Offset": 0, "Limit": 1})
 
     def discover(self, account: Account) -> Iterator[Resource]:
@@ -73,29 +71,8 @@ class TencentCdn:
     def ensure_certificate(
         self, account: Account, cert: CertificateBundle, region: str | None
     ) -> str:
-        """Reuse our earlier upload of ``cert`` (found by alias) or upload it once.
-
-        ``Repeatable=false`` makes the vendor answer a concurrent or repeated identical upload
-        with the existing id, so even two workers racing here end with one copy.
-        """
-        existing = self._find_upload(account, cert)
-        if existing is not None:
-            return existing
-        answer = self._ssl(
-            account,
-            "UploadCertificate",
-            {
-                "CertificatePublicKey": cert.chain_pem,
-                "CertificatePrivateKey": cert.key_pem.reveal(),
-                "CertificateType": "SVR",
-                "Alias": cert.alias,
-                "Repeatable": False,
-            },
-        )
-        cert_id = answer.get("RepeatCertId") or answer.get("CertificateId")
-        if not cert_id:
-            raise Permanent("UploadCertificate answered without a CertificateId")
-        return str(cert_id)
+        """Reuse our earlier upload of ``cert`` or upload it once (SSL is global: no region)."""
+        return self._certificates.ensure(account, cert)
 
     def bind(self, account: Account, resource: Resource, remote_cert_id: str) -> bool:
         """Switch HTTPS on with ``remote_cert_id``; False (and no change) if already so.
@@ -121,23 +98,6 @@ class TencentCdn:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _find_upload(self, account: Account, cert: CertificateBundle) -> str | None:
-        """Our upload of ``cert``: same alias (it embeds the fingerprint), end date and names."""
-        offset = 0
-        while True:
-            page = self._ssl(
-                account,
-                "DescribeCertificates",
-                {"SearchKey": cert.alias, "Offset": offset, "Limit": _CERT_PAGE},
-            )
-            listed = page.get("Certificates") or []
-            for item in listed:
-                if _same_upload(item, cert):
-                    return str(item["CertificateId"])
-            offset += len(listed)
-            if not listed or offset >= int(page.get("TotalCount") or 0):
-                return None
-
     def _https_of(self, account: Account, resource: Resource) -> dict[str, Any]:
         page = self._cdn(
             account,
@@ -152,27 +112,16 @@ class TencentCdn:
             f"CDN domain {resource.native_id} is not in this account (deleted, or moved)"
         )
 
-    def _ssl(self, account: Account, action: str, params: dict[str, Any]) -> dict[str, Any]:
-        return self._call(account, "ssl", client.ssl_api(account), action, params)
-
     def _cdn(self, account: Account, action: str, params: dict[str, Any]) -> dict[str, Any]:
-        return self._call(account, "cdn", client.cdn_api(account), action, params)
-
-    def _call(
-        self, account: Account, family: str, api: Any, action: str, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        body = run_call(
+        return client.call_action(
             self._hooks,
             account,
-            family,
+            client.cdn_api(account),
             action,
-            lambda: api.call_json(action, params),
+            params,
+            family="cdn",
             permissions=PERMISSIONS,
         )
-        response = body.get("Response") if isinstance(body, dict) else None
-        if not isinstance(response, dict):
-            raise Permanent(f"{action} answered without a Response object")
-        return response
 
 
 def _resource(entry: Mapping[str, Any]) -> Resource:
@@ -198,32 +147,9 @@ def _served(https: Mapping[str, Any]) -> ServedCert | None:
     if https.get("Switch") != "on" or not cert_info.get("CertId"):
         return None
     return ServedCert(
-        remote_id=str(cert_info["CertId"]), not_after=_parse_time(cert_info.get("ExpireTime"))
+        remote_id=str(cert_info["CertId"]),
+        not_after=parse_vendor_time(cert_info.get("ExpireTime")),
     )
-
-
-def _same_upload(item: Mapping[str, Any], cert: CertificateBundle) -> bool:
-    if item.get("Alias") != cert.alias or not item.get("CertificateId"):
-        return False
-    end = _parse_time(item.get("CertEndTime"))
-    if end is None or abs((end - _aware(cert.not_after)).total_seconds()) > 1:
-        return False
-    listed = {str(n).lower() for n in item.get("SubjectAltName") or []}
-    listed.add(str(item.get("Domain") or "").lower())
-    return {n.lower() for n in cert.names} <= listed
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.strptime(value, _TIME_FORMAT).replace(tzinfo=_BEIJING)
-    except ValueError:
-        return None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 INFO: Final = ProductInfo(

@@ -1,7 +1,13 @@
 """Tencent Cloud's error codes mapped to certfleet's four outcomes — the only such mapping.
 
+One classifier for every Tencent product certfleet uses (SSL, CDN, CLB, WAF): the common codes
+mean the same everywhere, and a product's own codes do not collide with another's.
+
 Sources for the codes: the common error list (cloud.tencent.com/document/api/400/41680) and the
-SDK's ``errorcodes.py`` of ssl 2019-12-05 and cdn 2018-06-06. The SDK itself adds
+SDK's ``errorcodes.py`` of ssl 2019-12-05, cdn 2018-06-06, clb 2018-03-17 and waf 2018-01-25;
+for CLB's "another change is running on this load balancer" also users' logs (certimate-go/
+certimate issue 861, certd/certd issue 314). Codes not listed map to Permanent: retrying a
+request the vendor rejected for its content cannot help. The SDK itself adds
 ``ClientNetworkError`` (connection failures and timeouts, wrapped by ``ApiRequest``) and
 ``ServerNetworkError`` (any non-200 HTTP answer, e.g. a gateway's 502 page, whose body becomes
 the message).
@@ -41,6 +47,10 @@ _TRANSIENT: Final = frozenset(
         "FailedOperation.CannotGetOrder",
         "FailedOperation.SslCertCannotGetOrder",
         "FailedOperation.CertificateDeployHasPendingRecord",
+        # clb: one change at a time per load balancer ("maybe some tasks are being processed,
+        # please try later"); the adapter's fleet-wide lock makes this rare, not impossible.
+        "FailedOperation.ResourceInOperating",
+        "FailedOperation.ResourceInCloning",  # clb: the instance is being cloned
     }
 )
 # Refusals that a CAM policy fixes: the reason tells the operator which policy to grant.

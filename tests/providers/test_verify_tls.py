@@ -93,8 +93,27 @@ def test_names_the_hostname_and_both_fingerprints_on_mismatch(
 
     assert str(caught.value) == (
         f"www.a.com still serves certificate {served.fingerprint[:16]}…, "
-        f"expected {wanted.fingerprint[:16]}…"
+        f"expected {wanted.fingerprint[:16]}… (stale: the vendor reports the new binding but "
+        "the endpoint has not switched, or a hop in front of it serves its own certificate)"
     )
+
+
+def test_a_name_served_by_several_endpoints_must_be_right_on_all(
+    edge: TlsEdge, authority: Authority
+) -> None:
+    old, new = authority.issue(["www.a.com"]), authority.issue(["www.a.com"])
+    with TlsEdge() as second:
+        edge.bind("www.a.com", new.chain_pem, new.key_pem)
+        second.bind("www.a.com", old.chain_pem, old.key_pem)
+        both = f"{edge.address},{second.address}"
+        with pytest.raises(VerificationFailed) as caught:
+            verify_served_certificate(_account(both), _resource("www.a.com"), new.fingerprint)
+        assert str(caught.value) == (
+            f"www.a.com resolves to 2 endpoints and 1 of them do not serve the new "
+            f"certificate ({second.address}); update every server behind the name"
+        )
+        second.bind("www.a.com", new.chain_pem, new.key_pem)
+        verify_served_certificate(_account(both), _resource("www.a.com"), new.fingerprint)
 
 
 def test_unreachable_endpoint_is_a_verification_failure_naming_it() -> None:

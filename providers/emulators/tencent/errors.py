@@ -18,6 +18,23 @@ Guessed: which code the CDN gives for "certificate does not cover the domain". U
 (zfb132/qcloud-ssl-cdn issue 18) show the vendor's message for it, "the HTTPS certificate does not
 match the domain, check the certificate's domain configuration", but not its code; we answer
 InvalidParameter.CdnParamError, a code UpdateDomainConfig documents.
+
+CLB (2018-03-17) codes all exist in ``tencentcloud/clb/v20180317/errorcodes.py``. Confirmed for
+the situation we use them in: FailedOperation.ResourceInOperating for a change while another
+runs on the same load balancer (per-action lists of ModifyListener and ModifyDomainAttributes in
+tencentcloud-sdk-go ``clb/v20180317/client.go``; users' logs in certimate-go/certimate issue 861,
+"Loadbalancer(lb-…) is not in normal desState, maybe some tasks are being processed, please try
+later.", and certd/certd issue 314); InvalidParameter.LBIdNotFound for DescribeListeners. Guessed
+(the code exists, its use here is our reading of its description): InvalidParameter for a
+listener-level certificate on an SNI listener and for an unknown CertId, ListenerIdNotFound,
+LocationNotFound (domain not on the listener), ProtocolCheckFailed, InvalidLBStatus (isolated
+instance), RegionNotFound, InvalidParameterValue.Range (Limit above 100).
+
+WAF (2018-01-25) codes all exist in ``tencentcloud/waf/v20180125/errorcodes.py``; which of them
+ModifySpartaProtection answers in which situation is guessed from their descriptions:
+QueryCertBySSLIDFailed (unknown SSLId), CertificationParameterErr (certificate does not cover
+the domain), CertificateCheckErr (own certificate and key do not match), PortParameterErr (no
+HTTPS port), ResourceNotFound (unknown domain), OperationDenied (expired instance).
 """
 
 from __future__ import annotations
@@ -49,6 +66,25 @@ CDN_HOST_IS_LOCKED: Final = "ResourceUnavailable.CdnHostIsLocked"
 CDN_CERT_INFO_NOT_FOUND: Final = "InvalidParameter.CdnCertInfoNotFound"
 CDN_PARAM_ERROR: Final = "InvalidParameter.CdnParamError"
 CDN_CERT_DOMAIN_MISMATCH: Final = CDN_PARAM_ERROR  # guessed code, see the module docstring
+
+# CLB 2018-03-17.
+CLB_RESOURCE_IN_OPERATING: Final = "FailedOperation.ResourceInOperating"
+CLB_INVALID_LB_STATUS: Final = "FailedOperation.InvalidLBStatus"
+CLB_LB_NOT_FOUND: Final = "InvalidParameter.LBIdNotFound"
+CLB_LISTENER_NOT_FOUND: Final = "InvalidParameter.ListenerIdNotFound"
+CLB_LOCATION_NOT_FOUND: Final = "InvalidParameter.LocationNotFound"
+CLB_PROTOCOL_CHECK_FAILED: Final = "InvalidParameter.ProtocolCheckFailed"
+CLB_REGION_NOT_FOUND: Final = "InvalidParameter.RegionNotFound"
+CLB_FORMAT_ERROR: Final = "InvalidParameter.FormatError"
+CLB_RANGE: Final = "InvalidParameterValue.Range"
+
+# WAF 2018-01-25.
+WAF_QUERY_CERT_FAILED: Final = "InvalidParameter.QueryCertBySSLIDFailed"
+WAF_CERTIFICATION_PARAMETER: Final = "InvalidParameter.CertificationParameterErr"
+WAF_CERTIFICATE_CHECK: Final = "InvalidParameter.CertificateCheckErr"
+WAF_PORT_PARAMETER: Final = "InvalidParameter.PortParameterErr"
+WAF_RESOURCE_NOT_FOUND: Final = "ResourceNotFound"
+WAF_OPERATION_DENIED: Final = "OperationDenied"
 
 
 class ApiError(Exception):

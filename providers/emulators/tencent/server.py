@@ -7,12 +7,12 @@ Answers use the vendor's envelope and exactly ``Content-Type: application/json``
 ignores errors under any other content type, see VENDOR-NOTES.md).
 
 Test and demo set-up happens through plain methods (``add_account``, ``add_cdn_domain``,
-``set_rate_limit``, ``inject``), never over HTTP, so no admin surface needs securing.
+``set_rate_limit``, ``inject``, and per product ``emulator.clb.*`` / ``emulator.waf.*``), never
+over HTTP, so no admin surface needs securing.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 import string
@@ -21,16 +21,18 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Final
+from typing import Final
 
-from providers.emulators.pki import IssuedCertificate
-from providers.emulators.tencent import cdn_api, errors, signature, ssl_api
-from providers.emulators.tencent.context import Action, ActionContext
+from providers.emulators.tencent import cdn_api, clb_api, errors, signature, ssl_api, waf_api
+from providers.emulators.tencent.cdn_control import CdnControl
+from providers.emulators.tencent.clb_control import ClbControl
+from providers.emulators.tencent.context import Action, ActionContext, EmulatorSettings
 from providers.emulators.tencent.errors import ApiError
 from providers.emulators.tencent.faults import Fault, FaultPlan, RateLimits
-from providers.emulators.tencent.state import AccountState, CdnDomain, vendor_time
+from providers.emulators.tencent.state import AccountState
 from providers.emulators.tencent.transport import (
     ApiServer,
     Reply,
@@ -38,19 +40,33 @@ from providers.emulators.tencent.transport import (
     gateway_page,
     json_reply,
 )
+from providers.emulators.tencent.waf_control import WafControl
 from providers.emulators.tls_edge import TlsEdge
 
-_VERSIONS: Final = {ssl_api.SERVICE: ssl_api.VERSION, cdn_api.SERVICE: cdn_api.VERSION}
+_PRODUCTS: Final = (ssl_api, cdn_api, clb_api, waf_api)
+_VERSIONS: Final = {product.SERVICE: product.VERSION for product in _PRODUCTS}
 _ACTIONS: Final[dict[tuple[str, str], Action]] = {
-    **{(ssl_api.SERVICE, name): action for name, action in ssl_api.ACTIONS.items()},
-    **{(cdn_api.SERVICE, name): action for name, action in cdn_api.ACTIONS.items()},
+    (product.SERVICE, name): action
+    for product in _PRODUCTS
+    for name, action in product.ACTIONS.items()
 }
-_TARGETED: Final = frozenset({"UploadCertificate", "UpdateDomainConfig"})
+_TARGETED: Final = frozenset(
+    {
+        "UploadCertificate",
+        "UpdateDomainConfig",
+        "ModifyListener",
+        "ModifyDomainAttributes",
+        "ModifySpartaProtection",
+    }
+)
 _ALNUM: Final = string.ascii_letters + string.digits
 
 
 class TencentEmulator:
-    """SSL (2019-12-05) and CDN (2018-06-06) of many accounts, plus a TLS edge serving binds."""
+    """SSL, CDN, CLB and WAF of many accounts, plus a TLS edge serving what they bind.
+
+    ``cdn``, ``clb`` and ``waf`` set up and inspect those products (see their controls).
+    """
 
     def __init__(
         self,
@@ -69,6 +85,7 @@ class TencentEmulator:
         self._accounts: dict[str, AccountState] = {}
         self._calls: Counter[tuple[str, ...]] = Counter()
         self._throttled: Counter[tuple[str, str]] = Counter()
+        self._errors: Counter[tuple[str, str, str]] = Counter()
         self._limits = RateLimits()
         self._rng = random.Random(seed)
         self._faults = FaultPlan(random.Random(seed))
@@ -76,6 +93,14 @@ class TencentEmulator:
         self._edge_generation: Counter[str] = Counter()
         self._server: ApiServer | None = None
         self._thread: threading.Thread | None = None
+        self.settings = EmulatorSettings()
+        self.cdn = CdnControl(self)
+        self.clb = ClbControl(self, self.settings)
+        self.waf = WafControl(self)
+        # The CDN set-up predates the per-product controls; its names stay for callers.
+        self.add_cdn_domain = self.cdn.add_domain
+        self.set_locked = self.cdn.set_locked
+        self.https_config = self.cdn.https_config
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -88,7 +113,7 @@ class TencentEmulator:
         self._server = ApiServer((self._host, self._port), self.handle)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.02},  # stop() waits up to this long
             name="tencent-emulator",
             daemon=True,
         )
@@ -139,60 +164,6 @@ class TencentEmulator:
                 raise ValueError(f"account {secret_id} already exists")
             app_id = self._rng.randrange(1_250_000_000, 1_259_999_999)
             self._accounts[secret_id] = AccountState(secret_id, secret_key, app_id)
-
-    def add_cdn_domain(
-        self,
-        secret_id: str,
-        domain: str,
-        *,
-        cert: IssuedCertificate | None = None,
-        locked: bool = False,
-        status: str = "online",
-        https_options: Mapping[str, Any] | None = None,
-    ) -> str:
-        """Add an acceleration domain; returns its ResourceId.
-
-        ``cert`` is a certificate the domain already serves: it is uploaded to the account's
-        SSL service and bound (HTTPS on). ``https_options`` presets other HTTPS fields, e.g.
-        ``{"Http2": "on"}``, so tests can check a bind keeps them.
-        """
-        name = domain.strip().lower()
-        now = self._now()
-        with self._lock:
-            account = self._account(secret_id)
-            if any(name in other.domains for other in self._accounts.values()):
-                raise ValueError(f"{name} is already a CDN domain (ResourceInUse.CdnHostExists)")
-            record = CdnDomain(name, "cdn-" + self._new_id(8).lower(), now, now, status, locked)
-            record.https.update(https_options or {})
-            if cert is not None:
-                stored, _ = ssl_api.store(
-                    account,
-                    cert.chain_pem,
-                    cert.key_pem,
-                    f"existing {name}",
-                    now=now,
-                    new_id=self._new_id(8),
-                    repeatable=False,
-                )
-                record.https["Switch"] = "on"
-                record.https["CertInfo"] = {
-                    "CertId": stored.certificate_id,
-                    "DeployTime": vendor_time(now),
-                }
-                self.edge.bind(name, stored.chain_pem, stored.key_pem)
-            account.domains[name] = record
-            return record.resource_id
-
-    def set_locked(self, secret_id: str, domain: str, locked: bool = True) -> None:
-        """Lock (or unlock) a domain: UpdateDomainConfig then answers CdnHostIsLocked."""
-        with self._lock:
-            self._account(secret_id).domains[domain.lower()].locked = locked
-
-    def https_config(self, secret_id: str, domain: str) -> dict[str, Any]:
-        """A copy of the domain's stored HTTPS block (what UpdateDomainConfig last set)."""
-        with self._lock:
-            https = self._account(secret_id).domains[domain.lower()].https
-            return copy.deepcopy(https)
 
     def certificate_ids(self, secret_id: str) -> list[str]:
         """Ids of the account's uploads, oldest first."""
@@ -250,6 +221,36 @@ class TencentEmulator:
         with self._lock:
             return Counter(self._throttled)
 
+    @property
+    def errors(self) -> Counter[tuple[str, str, str]]:
+        """Snapshot: error answers per ``(secret_id, action, code)`` (throttles included)."""
+        with self._lock:
+            return Counter(self._errors)
+
+    # -- what the product controls use ---------------------------------------------------
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The lock every action and every set-up change runs under."""
+        return self._lock
+
+    def setup_context(self, secret_id: str) -> ActionContext:
+        """An action context for set-up outside any request (caller holds :attr:`lock`).
+
+        Set-up is not a vendor change: its edge bindings apply at once, whatever the
+        propagation delay.
+        """
+        return replace(
+            self._context(self._account(secret_id), "", request_id=""),
+            bind_edge=self.edge.bind,
+            unbind_edge=self.edge.unbind,
+        )
+
+    def cdn_domain_taken(self, name: str) -> bool:
+        """Whether any account already has the acceleration domain ``name`` (names are global)."""
+        with self._lock:
+            return any(name in account.domains for account in self._accounts.values())
+
     # -- request handling ------------------------------------------------------------------
 
     def handle(self, method: str, headers: Mapping[str, str], body: bytes) -> Reply:
@@ -264,6 +265,23 @@ class TencentEmulator:
 
     def _answer(self, method: str, headers: Mapping[str, str], body: bytes, rid: str) -> Reply:
         account, service, action = self._authenticate(method, headers, body)
+        try:
+            return self._dispatch(account, service, action, headers=headers, body=body, rid=rid)
+        except ApiError as error:
+            with self._lock:
+                self._errors[(account.secret_id, action, error.code)] += 1
+            raise
+
+    def _dispatch(
+        self,
+        account: AccountState,
+        service: str,
+        action: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes,
+        rid: str,
+    ) -> Reply:
         handler = _ACTIONS.get((service, action))
         if handler is None:
             raise ApiError(errors.INVALID_ACTION, f"The action {service}:{action} is not found.")
@@ -295,7 +313,9 @@ class TencentEmulator:
         if not isinstance(params, dict):
             raise ApiError(errors.INVALID_PARAMETER, "The request body must be a JSON object.")
         with self._lock:
-            context = self._context(account, action)
+            context = self._context(
+                account, action, request_id=rid, region=headers.get("x-tc-region", "")
+            )
             result = handler(context, params)
         return json_reply({**result, "RequestId": rid})
 
@@ -325,7 +345,9 @@ class TencentEmulator:
             raise ApiError(errors.INVALID_ACTION, "The requested action or service is unknown.")
         return account, auth.service, action
 
-    def _context(self, account: AccountState, action: str) -> ActionContext:
+    def _context(
+        self, account: AccountState, action: str, *, request_id: str, region: str = ""
+    ) -> ActionContext:
         def count_target(target: str) -> None:
             if action in _TARGETED:
                 self._calls[(account.secret_id, action, target)] += 1
@@ -339,7 +361,22 @@ class TencentEmulator:
                 host, lambda: self.edge.bind(host, chain, key)
             ),
             unbind_edge=lambda host: self._change_edge(host, lambda: self.edge.unbind(host)),
+            request_id=request_id,
+            region=region,
+            settings=self.settings,
+            schedule=self._schedule,
         )
+
+    def _schedule(self, delay: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` under the lock after ``delay`` seconds (CLB tasks completing)."""
+
+        def locked() -> None:
+            with self._lock:
+                callback()
+
+        timer = threading.Timer(delay, locked)
+        timer.daemon = True
+        timer.start()
 
     def _change_edge(self, hostname: str, change: Callable[[], None]) -> None:
         """Apply a bind now, or after the propagation delay unless a newer change came."""

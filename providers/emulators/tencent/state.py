@@ -1,4 +1,4 @@
-"""What the emulated Tencent Cloud remembers per account: uploaded certificates, CDN domains.
+"""What the emulated Tencent Cloud remembers per account: certificates, CDN, CLB and WAF.
 
 Plain data; the emulator's lock guards every read and write. Times are kept in UTC and shown
 the vendor's way (``YYYY-MM-DD HH:MM:SS`` in Beijing time, GMT+8) by :func:`vendor_time`.
@@ -7,6 +7,7 @@ the vendor's way (``YYYY-MM-DD HH:MM:SS`` in Beijing time, GMT+8) by :func:`vend
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
@@ -57,11 +58,7 @@ class StoredCertificate:
     @property
     def names(self) -> tuple[str, ...]:
         """DNS SANs; the CN only when there is no SAN extension (as CAs used to issue)."""
-        try:
-            san = self.leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        except x509.ExtensionNotFound:
-            return (self.common_name,) if self.common_name else ()
-        return tuple(san.value.get_values_for_type(x509.DNSName))
+        return dns_names(self.leaf)
 
     @property
     def domain(self) -> str:
@@ -96,6 +93,97 @@ class CdnDomain:
 
 
 @dataclass
+class ClbRule:
+    """A layer-7 forwarding rule: a domain and a URL path on an HTTP(S) listener."""
+
+    location_id: str
+    domain: str
+    url: str
+    created: datetime
+
+
+@dataclass
+class ClbListener:
+    """A CLB listener. Certificate blocks are ``{"SSLMode", "CertId"[, "CertCaId"]}``.
+
+    With SNI off the listener's own block serves every rule domain; with SNI on each domain
+    has its block in ``domain_certificates`` (shared by all rules of that domain).
+    """
+
+    listener_id: str
+    name: str
+    protocol: str
+    port: int
+    sni: bool
+    created: datetime
+    certificate: dict[str, str] | None = None
+    rules: list[ClbRule] = field(default_factory=list)
+    domain_certificates: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def domains(self) -> list[str]:
+        """Rule domains, each once, in rule order."""
+        return list(dict.fromkeys(rule.domain for rule in self.rules))
+
+
+@dataclass
+class ClbTask:
+    """One asynchronous CLB change, known by the RequestId of the call that started it."""
+
+    task_id: str
+    load_balancer_id: str
+    ends_at: float  # time.monotonic() when the change completes
+    apply: Callable[[], None]
+    failure: str | None = None  # the task ends with status 1 and this message
+    settled: bool = False
+
+
+@dataclass
+class LoadBalancer:
+    """A (non-classic) CLB instance in one region, with its listeners."""
+
+    load_balancer_id: str
+    name: str
+    region: str
+    vip: str
+    created: datetime
+    isolated: bool = False  # overdue payment: reads work, changes are refused
+    listeners: dict[str, ClbListener] = field(default_factory=dict)
+    planned_failures: list[str] = field(default_factory=list)  # next tasks fail with these
+
+
+@dataclass
+class WafInstance:
+    """A SaaS (sparta-waf) or CLB (clb-waf) WAF instance."""
+
+    instance_id: str
+    name: str
+    edition: str
+    expired: bool = False
+
+
+@dataclass
+class WafDomain:
+    """A protected domain. ``cert_type``: 0 HTTP only, 1 own certificate, 2 hosted (SSLId)."""
+
+    domain: str
+    domain_id: str
+    instance_id: str
+    edition: str
+    created: datetime
+    modified: datetime
+    ports: list[dict[str, str]] = field(default_factory=list)
+    cert_type: int = 0
+    ssl_id: str = ""
+    own_cert: str = ""  # chain PEM when cert_type is 1
+    own_key: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)  # IsHttp2, HttpsRewrite, ...
+
+    @property
+    def serves_https(self) -> bool:
+        return any(port.get("Protocol") == "https" for port in self.ports)
+
+
+@dataclass
 class AccountState:
     """Everything one Tencent Cloud account (one SecretId) owns in the emulator."""
 
@@ -104,6 +192,20 @@ class AccountState:
     app_id: int
     certificates: dict[str, StoredCertificate] = field(default_factory=dict)
     domains: dict[str, CdnDomain] = field(default_factory=dict)  # insertion order = listing
+    load_balancers: dict[str, LoadBalancer] = field(default_factory=dict)
+    clb_tasks: dict[str, ClbTask] = field(default_factory=dict)
+    waf_instances: dict[str, WafInstance] = field(default_factory=dict)
+    waf_domains: dict[str, WafDomain] = field(default_factory=dict)  # by DomainId
+
+
+def dns_names(leaf: x509.Certificate) -> tuple[str, ...]:
+    """DNS SANs; the CN only when there is no SAN extension (as CAs used to issue)."""
+    try:
+        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        cns = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return (str(cns[0].value),) if cns and cns[0].value else ()
+    return tuple(san.value.get_values_for_type(x509.DNSName))
 
 
 def der_fingerprint(cert: x509.Certificate) -> str:

@@ -60,6 +60,9 @@ class ApiServer(ThreadingHTTPServer):
 class _ApiHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 10  # idle keep-alive connections close, so stopped emulators leave no threads
+    # Headers and body leave in two writes; with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms) on every kept-alive request.
+    disable_nagle_algorithm = True
     server: ApiServer
 
     def do_POST(self) -> None:
