@@ -100,6 +100,7 @@ class DeploymentWork:
     task_id: int
     idempotency_key: str
     account: AccountView
+    resource_id: int
     product: str
     native_id: str
     hostnames: tuple[str, ...]
@@ -141,6 +142,7 @@ def load_work(session: Session, deployment_id: int) -> DeploymentWork:
         task_id=d.task_id,
         idempotency_key=d.idempotency_key,
         account=AccountView.of(a),
+        resource_id=r.id,
         product=r.product,
         native_id=r.native_id,
         hostnames=tuple(r.hostnames),

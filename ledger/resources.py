@@ -88,3 +88,18 @@ def live_resources(session: Session, account_id: int, products: Sequence[str]) -
             .order_by(Resource.id)
         ).scalars()
     )
+
+
+def serving(session: Session, hostnames: Sequence[str], *, exclude_id: int) -> list[Resource]:
+    """Other live resources (any product or account) that serve any of ``hostnames``.
+
+    Only used to explain a failed verification, so a scan is acceptable here.
+    """
+    wanted = {h.lower() for h in hostnames}
+    return [
+        r
+        for r in session.execute(
+            select(Resource).where(Resource.gone_at.is_(None), Resource.id != exclude_id)
+        ).scalars()
+        if wanted & {h.lower() for h in r.hostnames}
+    ]

@@ -15,12 +15,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from ledger import deployments, rollout
+from sqlalchemy.orm import Session
+
+from ledger import deployments, resources, rollout
 from ledger.deployments import CertificateView, Claim, DeploymentWork
 from ledger.timeutil import utcnow
 from providers import registry
 from providers.base import CertificateBundle, Resource, ServedCert
-from providers.errors import Permanent, ProviderError, Throttled, Transient
+from providers.errors import (
+    Permanent,
+    ProviderError,
+    Throttled,
+    Transient,
+    VerificationFailed,
+)
 from providers.secrets import Secret
 from providers.verify import verify_served_certificate
 from workers import metrics
@@ -194,6 +202,16 @@ def _not_claimed(runtime: Runtime, deployment_id: int, clock: Callable[[], datet
     return Outcome("retry", remaining + 1.0, "another attempt holds the lease")
 
 
+def _hops_in_front(session: Session, work: DeploymentWork) -> str:
+    """Name other resources serving the same hostnames: a CDN or WAF in front of a load
+    balancer keeps its own certificate, so the name shows the old one until it is updated too."""
+    others = resources.serving(session, work.hostnames, exclude_id=work.resource_id)
+    if not others:
+        return ""
+    listed = ", ".join(f"{r.product} {r.native_id}" for r in others[:5])
+    return f"; other resources serve these names and may be the hop in front: {listed}"
+
+
 def _on_error(
     runtime: Runtime,
     work: DeploymentWork,
@@ -224,5 +242,7 @@ def _on_error(
     if isinstance(error, Transient):
         reason = f"{reason} (gave up after {failures} attempts)"
     with runtime.database.unit_of_work() as session:
+        if isinstance(error, VerificationFailed):
+            reason += _hops_in_front(session, work)
         owned = deployments.fail(session, claim, now, reason)
     return Outcome("failed", reason=reason) if owned else Outcome("skipped")
