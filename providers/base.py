@@ -154,6 +154,35 @@ class SupportsCredentialCheck(Protocol):
 
 
 @dataclass(frozen=True)
+class UploadedCertificate:
+    """A certificate certfleet uploaded to a vendor's certificate store."""
+
+    remote_id: str
+    name: str  # certfleet's alias (``certfleet-<fingerprint prefix>``)
+    not_after: datetime | None
+    region: str | None = None
+
+
+@runtime_checkable
+class SupportsCleanup(Protocol):
+    """Optional: list and delete certfleet's own uploads, so old certificates do not pile up.
+
+    Products that share one certificate store (Tencent CDN, CLB and WAF share the SSL service)
+    report the same ``certificate_store``; cleanup visits each store once.
+    """
+
+    certificate_store: str
+
+    def uploaded_certificates(self, account: Account) -> Iterator[UploadedCertificate]:
+        """Every certificate in the store that certfleet uploaded (by its alias)."""
+        ...
+
+    def delete_certificate(self, account: Account, certificate: UploadedCertificate) -> None:
+        """Delete one upload. The caller has already proved it is bound nowhere."""
+        ...
+
+
+@dataclass(frozen=True)
 class ProductInfo:
     """What ``certfleet providers`` prints and what operators need before adding an account."""
 

@@ -26,7 +26,11 @@ from providers.base import (
 )
 from providers.errors import Permanent
 from providers.tencent import client
-from providers.tencent.hosted_certificates import HostedCertificates, parse_vendor_time
+from providers.tencent.hosted_certificates import (
+    HostedCertificates,
+    HostedCleanup,
+    parse_vendor_time,
+)
 
 NAME: Final = "tencent.cdn"
 PERMISSIONS: Final = ("QcloudSSLFullAccess", "QcloudCDNFullAccess")
@@ -34,7 +38,7 @@ PAGE_SIZE: Final = 100  # DescribeDomainsConfig's maximum Limit
 _OUTPUT_ONLY: Final = frozenset({"SslStatus"})  # read-only fields of the Https block
 
 
-class TencentCdn:
+class TencentCdn(HostedCleanup):
     """The adapter; see ARCHITECTURE.md for the contract."""
 
     name = NAME

@@ -35,14 +35,14 @@ from providers.tencent.clb_listeners import (
     listener_resources,
 )
 from providers.tencent.clb_tasks import TaskPolling, wait_for_task
-from providers.tencent.hosted_certificates import HostedCertificates
+from providers.tencent.hosted_certificates import HostedCertificates, HostedCleanup
 
 PERMISSIONS: Final = ("QcloudSSLFullAccess", "QcloudCLBFullAccess")
 PAGE_SIZE: Final = 100  # DescribeLoadBalancers' maximum Limit
 FAMILY: Final = "clb"
 
 
-class TencentClb:
+class TencentClb(HostedCleanup):
     """The adapter; see ARCHITECTURE.md for the contract.
 
     ``polling`` bounds the wait for the vendor's asynchronous changes; ``page_size`` is the

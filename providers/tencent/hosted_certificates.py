@@ -13,16 +13,18 @@ discovery can plan renewals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
-from providers.base import Account, CallHooks, CertificateBundle, Resource
+from providers.base import Account, CallHooks, CertificateBundle, Resource, UploadedCertificate
 from providers.errors import Permanent
 from providers.tencent import client
 
 FAMILY: Final = "ssl"  # rate-limit family of every SSL Certificate Service call
+STORE: Final = "tencent.ssl"  # the one certificate store CDN, CLB and WAF share
+ALIAS_PREFIX: Final = "certfleet-"
 _PAGE: Final = 100
 _IDS_PER_LOOKUP: Final = 100
 _BEIJING: Final = timezone(timedelta(hours=8))  # the SSL, CDN and CLB APIs print GMT+8
@@ -63,6 +65,34 @@ class HostedCertificates:
         if not cert_id:
             raise Permanent("UploadCertificate answered without a CertificateId")
         return str(cert_id)
+
+    def uploads(self, account: Account) -> Iterator[UploadedCertificate]:
+        """certfleet's uploads in the account (their alias starts with ``certfleet-``)."""
+        offset = 0
+        while True:
+            page = self._call(
+                account,
+                "DescribeCertificates",
+                {"SearchKey": ALIAS_PREFIX, "Offset": offset, "Limit": _PAGE},
+            )
+            listed = page.get("Certificates") or []
+            for item in listed:
+                alias = str(item.get("Alias") or "")
+                if alias.startswith(ALIAS_PREFIX) and item.get("CertificateId"):
+                    yield UploadedCertificate(
+                        str(item["CertificateId"]),
+                        alias,
+                        parse_vendor_time(item.get("CertEndTime")),
+                    )
+            offset += len(listed)
+            if not listed or offset >= int(page.get("TotalCount") or 0):
+                return
+
+    def delete(self, account: Account, certificate: UploadedCertificate) -> None:
+        """Delete one upload (the vendor checks no bindings by default: the caller must)."""
+        answer = self._call(account, "DeleteCertificate", {"CertificateId": certificate.remote_id})
+        if answer.get("DeleteResult") is False:
+            raise Permanent(f"DeleteCertificate refused to delete {certificate.remote_id}")
 
     def end_dates(self, account: Account, cert_ids: Iterable[str]) -> dict[str, datetime]:
         """``CertId -> not-after`` for the ids the account can see (unknown ids are left out)."""
@@ -114,6 +144,24 @@ class HostedCertificates:
             family=FAMILY,
             permissions=self._permissions,
         )
+
+
+class HostedCleanup:
+    """The cleanup ability (``SupportsCleanup``) every Tencent adapter shares.
+
+    Mixed into adapters that keep a :class:`HostedCertificates` as ``_certificates``.
+    """
+
+    certificate_store = STORE
+    _certificates: HostedCertificates
+
+    def uploaded_certificates(self, account: Account) -> Iterator[UploadedCertificate]:
+        """certfleet's uploads in the account's SSL Certificate Service."""
+        return self._certificates.uploads(account)
+
+    def delete_certificate(self, account: Account, certificate: UploadedCertificate) -> None:
+        """Delete one upload; the caller has proved it is bound nowhere."""
+        self._certificates.delete(account, certificate)
 
 
 def parse_vendor_time(value: object) -> datetime | None:

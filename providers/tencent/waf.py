@@ -33,7 +33,7 @@ from providers.base import (
 )
 from providers.errors import Permanent
 from providers.tencent import client
-from providers.tencent.hosted_certificates import HostedCertificates
+from providers.tencent.hosted_certificates import HostedCertificates, HostedCleanup
 
 NAME: Final = "tencent.waf"
 PERMISSIONS: Final = ("QcloudSSLFullAccess", "QcloudWAFFullAccess")
@@ -44,7 +44,7 @@ HOSTED: Final = 2  # CertType: certificate hosted in SSL Certificate Service (SS
 OWN: Final = 1  # CertType: certificate and key pasted into the WAF (Cert, PrivateKey)
 
 
-class TencentWaf:
+class TencentWaf(HostedCleanup):
     """The adapter; see ARCHITECTURE.md for the contract."""
 
     name = NAME

@@ -7,13 +7,15 @@ could carry request data), only logged at debug level.
 
 from __future__ import annotations
 
-import logging
+import os
 import sys
+from typing import Annotated
 
 import typer
 
 from ledger.db import Database
 from ledger.errors import Conflict, InputError, LedgerError, QuotaExhausted
+from ledger.settings import load_settings
 from ledger.vault import VaultError, generate_key
 from providers import registry
 from providers.errors import AuthFailed, ProviderError
@@ -21,6 +23,7 @@ from scheduler.cli import accounts, bench_cmd, certs, fleet, quota_cmd, renew_cm
 from scheduler.cli.context import CONTEXT
 from scheduler.cli.demo_cmd import demo
 from scheduler.cli.output import Output, OutputOption, console, emit
+from workers.observability.logs import configure_logging
 
 app = typer.Typer(
     help="Deploy TLS certificates in bulk to Tencent Cloud, AWS and Huawei Cloud.",
@@ -35,6 +38,7 @@ app.add_typer(tasks_cmd.app, name="task")
 app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(renew_cmd.inventory_app, name="inventory")
 app.command("renew")(renew_cmd.renew)
+app.command("cleanup")(renew_cmd.cleanup)
 app.command("discover")(tasks_cmd.discover_command)
 app.command("demo")(demo)
 app.command("worker", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
@@ -46,6 +50,26 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 vault_app = typer.Typer(help="Encryption key for secrets at rest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(vault_app, name="vault")
+
+
+@app.callback()
+def _logging(
+    log_format: Annotated[
+        str | None,
+        typer.Option(help="text, or json: one object per line [default: CERTFLEET_LOG_FORMAT]"),
+    ] = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help="debug … critical [default: CERTFLEET_LOG_LEVEL, else warning]"),
+    ] = None,
+) -> None:
+    # Through the environment, so `certfleet worker` hands them to the processes it starts.
+    if log_format:
+        os.environ["CERTFLEET_LOG_FORMAT"] = log_format
+    if log_level:
+        os.environ["CERTFLEET_LOG_LEVEL"] = log_level
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level or "WARNING")
 
 
 @app.command("providers")
@@ -91,7 +115,7 @@ def _fail(error: Exception, code: int) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging("text", "WARNING")
     try:
         app()
     except (InputError, QuotaExhausted, Conflict, VaultError, AuthFailed, ValueError) as error:

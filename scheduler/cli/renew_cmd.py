@@ -119,3 +119,48 @@ def expiring(
             [d["account"], d["product"], d["resource"], d["expires"], d["days_left"]] for d in data
         ],
     )
+
+
+def cleanup(
+    account: Annotated[list[str] | None, typer.Option(help="Only these accounts")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Delete (default: dry run)")] = False,
+    output: Output = OutputOption,
+) -> None:
+    """Delete certfleet's expired uploads that no resource serves (dry run unless --apply)."""
+    from scheduler.cleanup import apply_cleanup, plan_cleanup  # noqa: PLC0415
+
+    candidates = plan_cleanup(CONTEXT.database, CONTEXT.vault, accounts=account or [], now=utcnow())
+    deleted = apply_cleanup(CONTEXT.database, CONTEXT.vault, candidates) if apply else 0
+    data = {
+        "applied": apply,
+        "deleted": deleted,
+        "certificates": [
+            {
+                "account": c.account,
+                "store": c.store,
+                "id": c.certificate.remote_id,
+                "name": c.certificate.name,
+                "not_after": c.certificate.not_after,
+                "delete": c.delete,
+                "reason": c.reason,
+            }
+            for c in candidates
+        ],
+    }
+    emit(
+        output,
+        data,
+        title="certfleet uploads" + ("" if apply else " (dry run)"),
+        columns=["account", "store", "id", "expires", "verdict", "why"],
+        rows=[
+            [
+                c.account,
+                c.store,
+                c.certificate.remote_id,
+                c.certificate.not_after,
+                ("deleted" if apply else "would delete") if c.delete else "keep",
+                c.reason,
+            ]
+            for c in candidates
+        ],
+    )

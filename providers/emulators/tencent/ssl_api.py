@@ -148,6 +148,19 @@ def describe_certificate_detail(ctx: ActionContext, params: Mapping[str, Any]) -
     return detail
 
 
+def delete_certificate(ctx: ActionContext, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Like the vendor without ``IsCheckResource``: deletes even a certificate still bound.
+
+    That is the real-world trap (HTTPS breaks where it was bound); certfleet's cleanup must
+    check bindings itself, and the tests use this to prove it does.
+    """
+    cert_id = text(params, "CertificateId", required=True)
+    if ctx.account.certificates.pop(cert_id, None) is None:
+        raise ApiError(errors.CERTIFICATE_NOT_FOUND, "The certificate does not exist.")
+    ctx.count_target(cert_id)
+    return {"DeleteResult": True}
+
+
 def _matches(cert: StoredCertificate, search: str) -> bool:
     haystack = (cert.certificate_id, cert.alias, cert.domain, *cert.names)
     return any(search in item.lower() for item in haystack)
@@ -181,4 +194,5 @@ ACTIONS: Final[dict[str, Action]] = {
     "UploadCertificate": upload_certificate,
     "DescribeCertificates": describe_certificates,
     "DescribeCertificateDetail": describe_certificate_detail,
+    "DeleteCertificate": delete_certificate,
 }
