@@ -153,6 +153,18 @@ class SupportsCredentialCheck(Protocol):
         ...
 
 
+@runtime_checkable
+class SupportsInlineCertificates(Protocol):
+    """Optional: products with no certificate store, whose bind carries the certificate itself
+    (Huawei CDN). Callers that remember vendor ids must bind through this, with the bundle."""
+
+    def bind_certificate(
+        self, account: Account, resource: Resource, cert: CertificateBundle
+    ) -> bool:
+        """Make ``resource`` serve ``cert``; False (no call made) if it already does."""
+        ...
+
+
 @dataclass(frozen=True)
 class UploadedCertificate:
     """A certificate certfleet uploaded to a vendor's certificate store."""

@@ -18,12 +18,23 @@ from providers.base import (
     ProductInfo,
     SupportsCredentialCheck,
 )
+from providers.huawei import cdn as huawei_cdn
+from providers.huawei import elb as huawei_elb
 from providers.tencent import cdn as tencent_cdn
 from providers.tencent import clb as tencent_clb
 from providers.tencent import waf as tencent_waf
 
 PRODUCTS: Final[Mapping[str, ProductInfo]] = MappingProxyType(
-    {info.name: info for info in (tencent_cdn.INFO, tencent_clb.INFO, tencent_waf.INFO)}
+    {
+        info.name: info
+        for info in (
+            tencent_cdn.INFO,
+            tencent_clb.INFO,
+            tencent_waf.INFO,
+            huawei_cdn.INFO,
+            huawei_elb.INFO,
+        )
+    }
 )
 
 

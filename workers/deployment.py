@@ -21,7 +21,12 @@ from ledger import deployments, resources, rollout
 from ledger.deployments import CertificateView, Claim, DeploymentWork
 from ledger.timeutil import utcnow
 from providers import registry
-from providers.base import CertificateBundle, Resource, ServedCert
+from providers.base import (
+    CertificateBundle,
+    Resource,
+    ServedCert,
+    SupportsInlineCertificates,
+)
 from providers.errors import (
     Permanent,
     ProviderError,
@@ -114,17 +119,23 @@ def _deploy(runtime: Runtime, work: DeploymentWork, claim: Claim) -> bool:
     resource = to_resource(work)
     adapter = registry.adapter(work.product, runtime.hooks)
     remote_id = work.remote_cert_id
-    if remote_id is None:
-        if work.certificate is None:
-            raise Permanent("nothing to deploy: no certificate and no certificate to restore")
-        remote_id = _ensure_uploaded(
-            runtime,
-            work,
-            work.certificate,
-            claim,
-            lambda bundle: adapter.ensure_certificate(account, bundle, work.region),
-        )
-    adapter.bind(account, resource, remote_id)
+    if isinstance(adapter, SupportsInlineCertificates) and work.certificate is not None:
+        # No vendor store to remember an id in: the certificate travels with every bind.
+        bundle = to_bundle(work.certificate, runtime)
+        remote_id = adapter.ensure_certificate(account, bundle, work.region)
+        adapter.bind_certificate(account, resource, bundle)
+    else:
+        if remote_id is None:
+            if work.certificate is None:
+                raise Permanent("nothing to deploy: no certificate and no certificate to restore")
+            remote_id = _ensure_uploaded(
+                runtime,
+                work,
+                work.certificate,
+                claim,
+                lambda bundle: adapter.ensure_certificate(account, bundle, work.region),
+            )
+        adapter.bind(account, resource, remote_id)
     served = adapter.current(account, resource)
     if served.remote_id != remote_id:
         raise Transient(
