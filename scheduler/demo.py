@@ -16,6 +16,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -32,16 +33,12 @@ from ledger.settings import load_settings
 from ledger.timeutil import utcnow
 from ledger.vault import Vault, load_vault
 from providers.emulators.pki import Authority, IssuedCertificate
-from providers.emulators.tencent.server import TencentEmulator
+from scheduler.demo_clouds import CLOUDS, Certificates, DemoAccount
 from scheduler.demo_inbox import WebhookInbox
 from scheduler.renewal import plan_campaign, submit_campaign
 from workers.runtime import Runtime, build_runtime
 
-# The emulator grants more than Tencent's documented 20 req/s so the demo finishes in seconds;
-# the accounts tell certfleet so (option rate.<family>), exactly as an operator would.
-EMULATOR_RATE = 120.0
 WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - the demo's own throwaway receiver
-ACCOUNT_RATE = "100"
 
 
 @dataclass(frozen=True)
@@ -81,44 +78,6 @@ class DemoReport:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class DemoAccount:
-    name: str
-    secret_id: str
-    secret_key: str
-    domains: tuple[str, ...]  # serving a certificate that expires in 12 days
-    locked: tuple[str, ...]
-    current: tuple[str, ...]  # serving a certificate valid for months: nothing to renew
-
-
-def _accounts(domains: int) -> list[DemoAccount]:
-    shops = tuple(f"shop-{i:03d}.example.com" for i in range(domains))
-    prod_locked = tuple(f"legacy-{i:02d}.example.com" for i in range(max(2, domains // 15)))
-    stray = tuple(f"static-{i:02d}.example.net" for i in range(max(2, domains // 9)))
-    fresh = tuple(f"fresh-{i:02d}.example.com" for i in range(max(2, domains // 12)))
-    apps = tuple(f"app-{i:03d}.staging.example.org" for i in range(max(5, domains // 2)))
-    staging_locked = tuple(f"frozen-{i}.staging.example.org" for i in range(max(1, domains // 36)))
-    staging_shops = tuple(f"shop-stg-{i:02d}.example.com" for i in range(max(2, domains // 10)))
-    return [
-        DemoAccount(
-            "acme-prod",
-            "AKIDdemoprod0001",
-            "demo-prod-secret",
-            ("example.com", "www.example.com", "api.example.com", *shops, *prod_locked, *stray),
-            prod_locked,
-            fresh,
-        ),
-        DemoAccount(
-            "acme-staging",
-            "AKIDdemostaging01",
-            "demo-staging-secret",
-            (*apps, *staging_locked, *staging_shops),
-            staging_locked,
-            (),
-        ),
-    ]
-
-
 def _certificates(ca: Authority) -> dict[str, tuple[IssuedCertificate, str]]:
     return {
         "wildcard": (ca.issue(["*.example.com", "example.com"], days=90), "uploaded"),
@@ -127,27 +86,9 @@ def _certificates(ca: Authority) -> dict[str, tuple[IssuedCertificate, str]]:
     }
 
 
-def _seed_emulator(
-    emulator: TencentEmulator,
-    accounts: Sequence[DemoAccount],
-    old: IssuedCertificate,
-    current: IssuedCertificate,
-) -> None:
-    emulator.set_rate_limit(None, EMULATOR_RATE)
-    for account in accounts:
-        emulator.add_account(account.secret_id, account.secret_key)
-        for domain in account.domains:
-            emulator.add_cdn_domain(
-                account.secret_id, domain, cert=old, locked=domain in account.locked
-            )
-        for domain in account.current:
-            emulator.add_cdn_domain(account.secret_id, domain, cert=current)
-
-
 def _register(
     database: Database,
     vault: Vault,
-    emulator: TencentEmulator,
     accounts: Sequence[DemoAccount],
     *,
     certs: dict[str, tuple[IssuedCertificate, str]],
@@ -160,12 +101,13 @@ def _register(
                 session,
                 vault,
                 name=account.name,
-                provider="tencent",
-                access_key_id=account.secret_id,
-                secret=account.secret_key,
-                api_endpoint=emulator.endpoint,
-                tls_edge=emulator.tls_edge,
-                options={"rate.cdn": ACCOUNT_RATE, "rate.ssl": ACCOUNT_RATE},
+                provider=account.provider,
+                access_key_id=account.access_key_id,
+                secret=account.secret,
+                regions=account.regions,
+                api_endpoint=account.api_endpoint,
+                tls_edge=account.tls_edge,
+                options=dict(account.options),
             )
         for label, (issued, cert_type) in certs.items():
             validated = validate_bundle(issued.chain_pem, issued.key_pem, trust_anchors=[ca.root])
@@ -278,11 +220,12 @@ def run_demo(
     names = ["*.example.com", "example.com", "*.staging.example.org", "*.example.net"]
     old = ca.issue(names, not_before=utcnow() - timedelta(days=78), days=90)
     current = ca.issue(names, days=80)
-    accounts = _accounts(domains)
     report = DemoReport()
-    with TencentEmulator() as emulator, WebhookInbox(WEBHOOK_SECRET) as inbox:
-        _seed_emulator(emulator, accounts, old, current)
-        cert_ids = _register(database, vault, emulator, accounts, certs=_certificates(ca), ca=ca)
+    with ExitStack() as stack:
+        inbox = stack.enter_context(WebhookInbox(WEBHOOK_SECRET))
+        seeds = Certificates(old=old, current=current)
+        accounts = [a for cloud in CLOUDS for a in cloud(stack, seeds, domains)]
+        cert_ids = _register(database, vault, accounts, certs=_certificates(ca), ca=ca)
         rt: Runtime = build_runtime(settings)
         rt.database, rt.vault = database, vault
         started = time.monotonic()

@@ -27,6 +27,7 @@ from ledger.resources import live_resources
 from ledger.tasks import PlannedDeployment, Rollout
 from ledger.vault import Vault
 from providers import registry
+from providers.errors import ProviderError
 from scheduler.discovery import discover
 from scheduler.matching import CandidateCert, match
 
@@ -62,6 +63,8 @@ class CampaignPlan:
     accounts: list[AccountPlan] = field(default_factory=list)
     uncovered: list[Uncovered] = field(default_factory=list)
     expiring: int = 0
+    # (account, product, why) that could not be inventoried: their resources are not renewed
+    unreadable: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def matched(self) -> int:
@@ -85,6 +88,9 @@ class CampaignPlan:
                     "by_product": dict(a.per_product),
                 }
                 for a in self.accounts
+            ],
+            "unreadable": [
+                {"account": a, "product": p, "reason": why} for a, p, why in self.unreadable
             ],
             "uncovered": [
                 {
@@ -144,8 +150,12 @@ def plan_campaign(
         ]
     if not chosen:
         raise InputError("--account", "no accounts registered; see certfleet account add")
+    unreadable: list[tuple[str, str, str]] = []
     for account_name, product in stale:
-        discover(database, vault, account_name, [product])
+        try:
+            discover(database, vault, account_name, [product])
+        except ProviderError as error:  # say so in the preview; renew what can be read
+            unreadable.append((account_name, product, str(error)))
     candidates = [
         CandidateCert(c.id, tuple(c.names), c.not_after, c.fingerprint)
         for c in certs
@@ -153,7 +163,7 @@ def plan_campaign(
     ]
     if not candidates:
         raise InputError("--cert", "every selected certificate itself expires within the window")
-    result = CampaignPlan(name, within, types.pop(), tuple(certificate_ids))
+    result = CampaignPlan(name, within, types.pop(), tuple(certificate_ids), unreadable=unreadable)
     with database.unit_of_work() as session:
         for target in targets:
             result.accounts.append(_plan_account(session, result, target, candidates, now + within))

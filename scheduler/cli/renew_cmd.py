@@ -25,6 +25,8 @@ def _show(plan: CampaignPlan) -> None:
         ["account", "product", "deployments"],
         [[a.account, p, n] for a in plan.accounts for p, n in sorted(a.per_product.items())],
     )
+    for account, product, why in plan.unreadable:
+        console.print(f"[red]not inventoried[/red] {account} {product}: {why}")
     for u in plan.uncovered[:20]:
         when = f"{u.expires:%Y-%m-%d}" if u.expires else "unknown expiry"
         console.print(f"[yellow]not covered[/yellow] {u.account} {u.resource} ({when}): {u.reason}")
