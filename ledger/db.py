@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import CursorResult, Engine, Executable, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -68,6 +69,8 @@ class Database:
 
     def upgrade(self, revision: str = "head") -> None:
         """Bring the schema to ``revision`` with Alembic (idempotent)."""
+        from alembic import command  # noqa: PLC0415 - half a second of imports, for upgrades only
+
         command.upgrade(alembic_config(self.url), revision)
 
     def dispose(self) -> None:
@@ -76,6 +79,8 @@ class Database:
 
 def alembic_config(url: str) -> Config:
     """Alembic configuration pointing at our migrations and ``url``; no alembic.ini needed."""
+    from alembic.config import Config  # noqa: PLC0415 - see upgrade()
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -1,13 +1,13 @@
 """Every product certfleet can deploy to, by its registry name (``tencent.cdn``, …).
 
 The CLI lists these (``certfleet providers``), workers build adapters from them by name, and a
-test checks each entry carries its metadata. Adding a product = one import and one entry here.
+test checks each entry carries its metadata. Adding a product = one line in ``_MODULES``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
+import importlib
+from collections.abc import Iterator, Mapping
 from typing import Final
 
 from providers.base import (
@@ -18,24 +18,36 @@ from providers.base import (
     ProductInfo,
     SupportsCredentialCheck,
 )
-from providers.huawei import cdn as huawei_cdn
-from providers.huawei import elb as huawei_elb
-from providers.tencent import cdn as tencent_cdn
-from providers.tencent import clb as tencent_clb
-from providers.tencent import waf as tencent_waf
+from providers.errors import AuthFailed, ProviderError
 
-PRODUCTS: Final[Mapping[str, ProductInfo]] = MappingProxyType(
-    {
-        info.name: info
-        for info in (
-            tencent_cdn.INFO,
-            tencent_clb.INFO,
-            tencent_waf.INFO,
-            huawei_cdn.INFO,
-            huawei_elb.INFO,
-        )
-    }
-)
+# Registry name -> module defining its INFO. Modules are imported on first use: each pulls in
+# a vendor SDK (hundreds of milliseconds for some), and most commands touch one or two products.
+_MODULES: Final = {
+    "tencent.cdn": "providers.tencent.cdn",
+    "tencent.clb": "providers.tencent.clb",
+    "tencent.waf": "providers.tencent.waf",
+    "huawei.cdn": "providers.huawei.cdn",
+    "huawei.elb": "providers.huawei.elb",
+}
+
+
+class _Products(Mapping[str, ProductInfo]):
+    """A read-only mapping whose values are loaded when first asked for."""
+
+    def __getitem__(self, name: str) -> ProductInfo:
+        module = importlib.import_module(_MODULES[name])
+        info = module.INFO
+        assert isinstance(info, ProductInfo) and info.name == name
+        return info
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+PRODUCTS: Final[Mapping[str, ProductInfo]] = _Products()
 
 
 def get(name: str) -> ProductInfo:
@@ -52,18 +64,26 @@ def adapter(name: str, hooks: CallHooks | None = None) -> ProductAdapter:
     return get(name).factory(hooks or NoHooks())
 
 
-def check_credentials(account: Account, hooks: CallHooks | None = None) -> list[str]:
-    """Check an account's AccessKey against every product of its provider that can check.
+def check_credentials(account: Account, hooks: CallHooks | None = None) -> dict[str, str | None]:
+    """Check an account's AccessKey with one harmless read per product of its provider.
 
-    Returns the products checked; raises the first provider error (AuthFailed names the
-    policy to grant). Each check is a read, so running it against production is harmless.
+    Returns ``{product: None}`` for products that answered and ``{product: reason}`` for those
+    that cannot be used as configured (e.g. a regional product and no regions given). Raises
+    :class:`AuthFailed` (naming the policy to grant) if the key itself is refused anywhere.
     """
-    checked: list[str] = []
+    results: dict[str, str | None] = {}
     for name, info in PRODUCTS.items():
         if not name.startswith(account.provider + "."):
             continue
         product = info.factory(hooks or NoHooks())
-        if isinstance(product, SupportsCredentialCheck):
+        if not isinstance(product, SupportsCredentialCheck):
+            continue
+        try:
             product.check_credentials(account)
-            checked.append(name)
-    return checked
+        except AuthFailed:
+            raise
+        except ProviderError as error:
+            results[name] = str(error)
+        else:
+            results[name] = None
+    return results

@@ -133,20 +133,24 @@ def list_(output: Output = OutputOption) -> None:
 
 @app.command("check")
 def check(name: str, output: Output = OutputOption) -> None:
-    """Verify the AccessKey with a harmless read call."""
+    """Verify the AccessKey with one harmless read per product (exit 2 if the key is refused)."""
     with CONTEXT.database.unit_of_work() as session:
         view = AccountView.of(get_account(session, name))
     error: str | None = None
+    products: dict[str, str | None] = {}
     try:
-        registry.check_credentials(provider_account(view, CONTEXT.vault))
+        products = registry.check_credentials(provider_account(view, CONTEXT.vault))
     except ProviderError as failure:
         error = str(failure)
     with CONTEXT.database.unit_of_work() as session:
         record_check(session, get_account(session, name), error)
     if output is Output.json:
-        print_json({"name": name, "ok": error is None, "error": error})
+        print_json({"name": name, "ok": error is None, "error": error, "products": products})
     elif error is None:
-        console.print(f"account {name!r}: credentials work")
+        console.print(f"account {name!r}: the key works")
+        for product, problem in products.items():
+            verdict = "[green]ok[/green]" if problem is None else f"[yellow]{problem}[/yellow]"
+            console.print(f"  {product}: {verdict}")
     else:
         console.print(f"account {name!r}: [red]{error}[/red]")
     if error is not None:
