@@ -28,6 +28,10 @@ _MODULES: Final = {
     "tencent.waf": "providers.tencent.waf",
     "huawei.cdn": "providers.huawei.cdn",
     "huawei.elb": "providers.huawei.elb",
+    "aws.cloudfront": "providers.aws.cloudfront",
+    "aws.alb": "providers.aws.alb",
+    "aws.nlb": "providers.aws.nlb",
+    "aws.clb": "providers.aws.clb",
 }
 
 

@@ -1,0 +1,33 @@
+"""``aws.alb``: certificates on Application Load Balancer HTTPS listeners (default and SNI).
+
+See :mod:`providers.aws.elbv2` for resources, hostnames and how a bind keeps SNI certificates.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from providers.aws import limits
+from providers.aws.elbv2 import ELBV2_PERMISSIONS, PAGE_SIZE, ElbV2Listeners, Flavour
+from providers.base import ProductInfo
+
+NAME: Final = "aws.alb"
+__all__ = ["INFO", "NAME", "PAGE_SIZE", "AwsAlb"]
+
+
+class AwsAlb(ElbV2Listeners):
+    """HTTPS listeners of Application Load Balancers."""
+
+    flavour = Flavour(product=NAME, balancer_type="application", protocol="HTTPS")
+
+
+INFO: Final = ProductInfo(
+    name=NAME,
+    display_name="AWS Application Load Balancer (HTTPS listeners)",
+    api_docs="https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyListener.html",
+    permissions=ELBV2_PERMISSIONS,
+    rate_limits=limits.rates(
+        limits.ELBV2_READ, limits.ELBV2_WRITE, limits.ACM_IMPORT, limits.ACM_LIST, limits.ACM_READ
+    ),
+    factory=AwsAlb,
+)
