@@ -223,7 +223,7 @@ def run_demo(
     report = DemoReport()
     with ExitStack() as stack:
         inbox = stack.enter_context(WebhookInbox(WEBHOOK_SECRET))
-        seeds = Certificates(old=old, current=current)
+        seeds = Certificates(old=old, current=current, authority=ca)
         accounts = [a for cloud in CLOUDS for a in cloud(stack, seeds, domains)]
         cert_ids = _register(database, vault, accounts, certs=_certificates(ca), ca=ca)
         rt: Runtime = build_runtime(settings)

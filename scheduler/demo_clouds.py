@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from typing import Literal
 
 from providers.emulators.huawei import HuaweiEmulator
-from providers.emulators.pki import IssuedCertificate
+from providers.emulators.pki import Authority, IssuedCertificate
 from providers.emulators.tencent import TencentEmulator
 
 # The emulators grant more than the vendors' documented limits so the demo finishes in seconds;
@@ -38,6 +39,13 @@ class DemoAccount:
 class Certificates:
     old: IssuedCertificate  # what most resources serve now: expires within days
     current: IssuedCertificate  # valid for months: nothing to renew
+    authority: Authority
+
+    def expiring(self, names: list[str]) -> IssuedCertificate:
+        """An old certificate for just these names (load balancers serve exactly their names)."""
+        return self.authority.issue(
+            names, not_before=self.old.certificate.not_valid_before_utc, days=90
+        )
 
 
 def _rates(*families: str) -> dict[str, str]:
@@ -112,4 +120,57 @@ def huawei(stack: ExitStack, certs: Certificates, domains: int) -> list[DemoAcco
     ]
 
 
-CLOUDS = (tencent, huawei)
+def aws(stack: ExitStack, certs: Certificates, domains: int) -> list[DemoAccount]:
+    """One AWS account: CloudFront distributions, an ALB, an NLB and a Classic ELB."""
+    try:
+        from providers.emulators.aws import AwsEmulator  # noqa: PLC0415 - needs moto
+    except ImportError:  # moto is a dev/emulator extra; the demo still runs without AWS
+        return []
+    emulator = stack.enter_context(AwsEmulator())
+    access_key, secret, region = "AKIADEMOACCOUNT00001", "acme-aws-secret", "eu-west-1"
+    account_id = emulator.add_account(access_key, secret)
+    for i in range(max(2, domains // 30)):
+        name = f"cdn-aws-{i:02d}.example.com"
+        emulator.add_distribution(account_id, [name], certs.expiring([name]))
+    balancers: tuple[tuple[Literal["application", "network"], str], ...] = (
+        ("application", "shop-aws.example.com"),
+        ("network", "tls-aws.example.com"),
+    )
+    for kind, host in balancers:
+        emulator.add_load_balancer(
+            account_id, kind=kind, region=region, hostnames=[host], serving=certs.expiring([host])
+        )
+    emulator.add_classic_load_balancer(
+        account_id,
+        region=region,
+        hostnames=["legacy-aws.example.com"],
+        serving=certs.expiring(["legacy-aws.example.com"]),
+    )
+    families = (
+        "acm.import",
+        "acm.list",
+        "acm.read",
+        "iam.read",
+        "iam.write",
+        "cloudfront.read",
+        "cloudfront.write",
+        "elbv2.read",
+        "elbv2.write",
+        "elb.read",
+        "elb.write",
+    )
+    return [
+        DemoAccount(
+            "acme-aws",
+            "aws",
+            access_key,
+            secret,
+            emulator.endpoint,
+            emulator.tls_edge,
+            regions=("us-east-1", region),
+            options=_rates(*families),
+        )
+    ]
+
+
+CLOUDS = (tencent, huawei, aws)

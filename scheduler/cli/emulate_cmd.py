@@ -3,8 +3,9 @@
 In-process emulators serve the tests and the demo; a fleet of worker processes on several hosts
 needs one they can all reach. A seed file (JSON) creates accounts and resources at start:
 ``{"accounts": [{"secret_id": "AKID…", "secret_key": "…", "cdn_domains": ["www.a.com"]}],
-"rate_limit": 20}``; every seeded resource serves a throwaway certificate until certfleet
-replaces it.
+"rate_limit": 20}`` (Huawei: ``access_key``/``secret_key``/``cdn_domains``; AWS:
+``access_key``/``secret_key``/``distributions``, a list of alias lists); every seeded resource
+serves a throwaway certificate until certfleet replaces it.
 """
 
 from __future__ import annotations
@@ -56,6 +57,49 @@ def _run_tencent(port: int, tls_port: int, seed: dict[str, Any]) -> None:
     edge.stop()
 
 
+def _run_huawei(port: int, tls_port: int, seed: dict[str, Any]) -> None:
+    from providers.emulators.huawei import HuaweiEmulator  # noqa: PLC0415
+    from providers.emulators.pki import Authority  # noqa: PLC0415
+    from providers.emulators.tls_edge import TlsEdge  # noqa: PLC0415
+
+    edge = TlsEdge("127.0.0.1", tls_port)
+    edge.start()
+    emulator = HuaweiEmulator("127.0.0.1", port, edge=edge)
+    emulator.start()
+    if seed.get("rate_limit"):
+        emulator.set_rate_limit(None, float(seed["rate_limit"]))
+    authority = Authority("certfleet emulator")
+    for account in seed.get("accounts", []):
+        ids = emulator.add_account(account["access_key"], account["secret_key"])
+        console.print(f"account {account['access_key']}: options {json.dumps(ids.options())}")
+        for domain in account.get("cdn_domains", []):
+            emulator.add_cdn_domain(account["access_key"], domain, cert=authority.issue([domain]))
+    console.print(f"huawei emulator: API {emulator.endpoint}  TLS edge {emulator.tls_edge}")
+    _wait_for_signal()
+    emulator.stop()
+    edge.stop()
+
+
+def _run_aws(port: int, tls_port: int, seed: dict[str, Any]) -> None:
+    from providers.emulators.aws import AwsEmulator  # noqa: PLC0415 - needs moto
+    from providers.emulators.pki import Authority  # noqa: PLC0415
+    from providers.emulators.tls_edge import TlsEdge  # noqa: PLC0415
+
+    edge = TlsEdge("127.0.0.1", tls_port)
+    edge.start()
+    emulator = AwsEmulator("127.0.0.1", port, edge=edge)
+    emulator.start()
+    authority = Authority("certfleet emulator")
+    for account in seed.get("accounts", []):
+        account_id = emulator.add_account(account["access_key"], account["secret_key"])
+        for aliases in account.get("distributions", []):
+            emulator.add_distribution(account_id, aliases, authority.issue(list(aliases)))
+    console.print(f"aws emulator: API {emulator.endpoint}  TLS edge {emulator.tls_edge}")
+    _wait_for_signal()
+    emulator.stop()
+    edge.stop()
+
+
 def _wait_for_signal() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -63,11 +107,11 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
-RUNNERS = {"tencent": _run_tencent}
+RUNNERS = {"tencent": _run_tencent, "huawei": _run_huawei, "aws": _run_aws}
 
 
 def emulate(
-    vendor: Annotated[str, typer.Argument(help="tencent")],
+    vendor: Annotated[str, typer.Argument(help="tencent, huawei or aws")],
     port: Annotated[int, typer.Option(help="API port on 127.0.0.1 (0: any free port)")] = 0,
     tls_port: Annotated[int, typer.Option(help="TLS edge port (0: any free port)")] = 0,
     seed: Annotated[Path | None, typer.Option(help="JSON file of accounts and resources")] = None,

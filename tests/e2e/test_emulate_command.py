@@ -84,3 +84,24 @@ def test_a_separate_emulator_process_serves_discovery(tmp_path: Path) -> None:
         if server.poll() is None:
             server.kill()
     assert server.returncode == 0
+
+
+def test_huawei_and_aws_emulators_start_as_processes(tmp_path: Path) -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CERTFLEET_") and "proxy" not in k.lower()
+    }
+    env.update({"CERTFLEET_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"})
+    for vendor in ("huawei", "aws"):
+        server = subprocess.Popen(
+            [CERTFLEET, "emulate", vendor], env=env, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert server.stdout is not None
+            line = server.stdout.readline()
+            assert re.search(rf"{vendor} emulator: API \S+\s+TLS edge 127\.0\.0\.1:\d+", line), line
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=15)
+        assert server.returncode == 0
