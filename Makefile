@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit slow clean
+.PHONY: demo test lint typecheck unit slow deploy-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ unit: $(STAMP)
 
 slow: $(STAMP)
 	$(BIN)/pytest -q -m slow
+
+# deploy/: promtool on the Prometheus config and alert rules (and their unit tests), then the
+# observability tests (scrapes vs dashboard and rules, Compose/Kubernetes structure).
+deploy-check: $(STAMP)
+	cd deploy/prometheus && promtool check config prometheus.yml && promtool test rules alerts_test.yml
+	$(BIN)/pytest -q tests/observability
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -38,6 +38,7 @@ class Settings:
     metrics_host: str = "0.0.0.0"  # noqa: S104
     log_format: str = "text"  # or "json": one object per line (workers.observability.logs)
     log_level: str | None = None  # None: WARNING for CLI commands, INFO for fleet processes
+    metrics_dir: Path | None = None  # a worker host's multiprocess metrics (emptied at start)
 
     @property
     def embedded(self) -> bool:
@@ -117,4 +118,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         metrics_host=env.get(PREFIX + "METRICS_HOST") or "0.0.0.0",  # noqa: S104
         log_format=_choice(env, "LOG_FORMAT", ("text", "json"), "text"),
         log_level=_log_level(env),
+        metrics_dir=Path(env[PREFIX + "METRICS_DIR"]) if env.get(PREFIX + "METRICS_DIR") else None,
     )

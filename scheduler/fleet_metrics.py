@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import ColumnElement, and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ledger import quota
 from ledger.db import Database
@@ -67,7 +67,9 @@ class FleetSnapshot:
     imported: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
-def expiry_bucket(column: ColumnElement[datetime], now: datetime) -> ColumnElement[str]:
+def expiry_bucket(
+    column: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None], now: datetime
+) -> ColumnElement[str]:
     """SQL for the expiry window a ``not_after`` column falls in (bound cut-offs, any backend)."""
     whens: list[tuple[ColumnElement[bool], str]] = [(column < now, EXPIRED)]
     whens += [(column < now + timedelta(days=days), name) for name, days in EXPIRY_BUCKETS]
@@ -128,9 +130,7 @@ def _read_inventory(session: Session, snap: FleetSnapshot, now: datetime) -> Non
     planned = (
         select(Deployment.resource_id)
         .join(Task, Task.id == Deployment.task_id)
-        .where(
-            Deployment.state.in_(PLANNED_STATES), Task.status.in_(PLANNED_TASK_STATUSES)
-        )
+        .where(Deployment.state.in_(PLANNED_STATES), Task.status.in_(PLANNED_TASK_STATUSES))
         .distinct()
         .subquery()
     )
@@ -305,7 +305,9 @@ class FleetCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         snap = self.snapshot()
         yield GaugeMetricFamily(
-            "certfleet_ledger_up", "1 when the last read of the ledger succeeded.", value=snap and 1
+            "certfleet_ledger_up",
+            "1 when the last read of the ledger succeeded.",
+            value=0 if snap is None else 1,
         )
         yield GaugeMetricFamily(
             "certfleet_ledger_read_seconds",
@@ -339,6 +341,11 @@ class SchedulerMetrics:
             "Deployment messages sent to the broker: first sends (started) and re-sends of "
             "orphaned deployments (reaped).",
             ["reason"],
+            registry=registry,
+        )
+        self.notifications = Counter(
+            "certfleet_scheduler_notifications_sent_total",
+            "Task notifications (e-mail, webhook) this scheduler delivered.",
             registry=registry,
         )
         self.last_success = Gauge(

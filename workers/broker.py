@@ -13,6 +13,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from ledger.settings import Settings, load_settings
+from workers.observability.middleware import Observability
 
 PROVIDERS = ("tencent", "aws", "huawei")
 
@@ -54,6 +55,7 @@ def all_queues(shards: int) -> list[str]:
 
 SETTINGS = load_settings()
 BROKER = build_broker(SETTINGS)
+BROKER.add_middleware(Observability(SETTINGS))  # metrics, heartbeats, log context, endpoint
 dramatiq.set_broker(BROKER)
 for _queue in all_queues(SETTINGS.shards):
     BROKER.declare_queue(_queue)

@@ -1,12 +1,18 @@
-"""Prometheus metrics of deployments and vendor calls.
+"""Prometheus metrics of deployments, vendor calls and worker processes.
 
 Labels are bounded: provider, product, account *name* (operators register a handful to a few
 hundred) and outcome — never resource ids, hostnames or anything secret.
+
+In a fleet, each worker host's processes write these to one multiprocess directory
+(:mod:`workers.observability.multiprocess`) and the host's endpoint sums them; gauges therefore
+declare how processes combine (``livesum``: the sum over processes alive now). What the ledger
+knows (queue depth, quota, tasks, certificate expiry) is exported by the scheduler instead
+(:mod:`scheduler.fleet_metrics`), so it is counted once however many workers run.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 DEPLOYMENTS = Counter(
     "certfleet_deployments_total",
@@ -44,4 +50,19 @@ THROTTLES = Counter(
     "certfleet_vendor_throttles_total",
     "Throttle answers from vendors, per provider and account.",
     ["provider", "account"],
+)
+WORKER_PROCESSES = Gauge(
+    "certfleet_worker_processes",
+    "Worker processes running on this host.",
+    multiprocess_mode="livesum",
+)
+WORKER_THREADS = Gauge(
+    "certfleet_worker_threads",
+    "Worker threads on this host: how many deployment attempts it can run at once.",
+    multiprocess_mode="livesum",
+)
+IN_PROGRESS = Gauge(
+    "certfleet_deployments_in_progress",
+    "Deployment attempts running on this host now.",
+    multiprocess_mode="livesum",
 )

@@ -19,7 +19,16 @@ from ledger.settings import load_settings
 from ledger.vault import VaultError, generate_key
 from providers import registry
 from providers.errors import AuthFailed, ProviderError
-from scheduler.cli import accounts, bench_cmd, certs, fleet, quota_cmd, renew_cmd, tasks_cmd
+from scheduler.cli import (
+    accounts,
+    bench_cmd,
+    certs,
+    emulate_cmd,
+    fleet,
+    quota_cmd,
+    renew_cmd,
+    tasks_cmd,
+)
 from scheduler.cli.context import CONTEXT
 from scheduler.cli.demo_cmd import demo
 from scheduler.cli.output import Output, OutputOption, console, emit
@@ -39,6 +48,7 @@ app.add_typer(bench_cmd.app, name="bench")
 app.add_typer(renew_cmd.inventory_app, name="inventory")
 app.command("renew")(renew_cmd.renew)
 app.command("cleanup")(renew_cmd.cleanup)
+app.command("emulate")(emulate_cmd.emulate)
 app.command("discover")(tasks_cmd.discover_command)
 app.command("demo")(demo)
 app.command("worker", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(

@@ -1,7 +1,9 @@
 """Fleet processes: ``certfleet worker`` and ``certfleet scheduler``.
 
 ``certfleet worker`` is a thin front for dramatiq's own CLI (``dramatiq workers.actors``), which
-operators may also run directly; it only spells the deploy queue names for a provider or shards.
+operators may also run directly; it only spells the deploy queue names for a provider or shards,
+and runs it as ``python -m workers`` so the host gets one metrics directory, one endpoint and the
+configured logging (see :mod:`workers.__main__`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 from typing import Annotated
 
 import typer
@@ -18,9 +19,16 @@ from ledger.errors import InputError
 from scheduler.cli.context import CONTEXT
 from scheduler.cli.output import console
 from scheduler.notifications.dispatch import Dispatcher
+from workers.observability.logs import configure_logging
 
 log = logging.getLogger("certfleet.scheduler")
 PROVIDERS = ("tencent", "aws", "huawei")
+MetricsPortOption = Annotated[
+    int | None,
+    typer.Option(
+        help="Serve /metrics, /healthz and /readyz on this port [default: CERTFLEET_METRICS_PORT]"
+    ),
+]
 
 
 def worker(
@@ -33,6 +41,7 @@ def worker(
     shard: Annotated[
         list[int] | None, typer.Option(help="Only these shards (default: all)")
     ] = None,
+    metrics_port: MetricsPortOption = None,
 ) -> None:
     """Run dramatiq workers on the deploy queues (fleet mode); extra args go to dramatiq."""
     settings = CONTEXT.settings
@@ -51,8 +60,7 @@ def worker(
     argv = [
         sys.executable,
         "-m",
-        "dramatiq",
-        "workers.actors",
+        "workers",
         "--processes",
         str(processes),
         "--threads",
@@ -61,19 +69,25 @@ def worker(
         *queues,
         *ctx.args,
     ]
+    env = dict(os.environ)
+    if metrics_port is not None:
+        env["CERTFLEET_METRICS_PORT"] = str(metrics_port)
     sys.stdout.flush()
-    os.execv(sys.executable, argv)  # noqa: S606 - replacing ourselves with dramatiq's CLI
+    os.execve(sys.executable, argv, env)  # noqa: S606 - replacing ourselves with dramatiq's CLI
 
 
 def scheduler(
     once: Annotated[bool, typer.Option(help="Run one pass and exit")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between passes")] = 1.0,
+    metrics_port: MetricsPortOption = None,
 ) -> None:
-    """Start due tasks and re-enqueue orphaned deployments, forever (or --once)."""
-    from scheduler.service import Scheduler  # noqa: PLC0415 - imports the broker
+    """Start due tasks and re-enqueue orphaned deployments until SIGTERM (or --once)."""
+    from scheduler import process  # noqa: PLC0415 - imports the broker
+    from scheduler.service import Scheduler  # noqa: PLC0415
     from workers import actors  # noqa: PLC0415
 
     settings = CONTEXT.settings
+    configure_logging(settings.log_format, settings.log_level or "INFO")
     notifier = Dispatcher.from_environment(
         CONTEXT.database, settings.smtp_url, settings.webhook_secret
     )
@@ -83,17 +97,14 @@ def scheduler(
         reap_grace_seconds=settings.reap_grace_seconds,
         notifier=notifier,
     )
-    while True:
-        try:
-            tick = loop.tick()
-        except Exception:  # a database or broker blip must not end the scheduler
-            log.exception("scheduler pass failed; retrying")
-            time.sleep(interval)
-            continue
-        if once:
+    running = process.SchedulerProcess(loop, interval=interval)
+    if once:
+        tick = running.run_once()
+        if tick is not None:
             console.print(
                 f"started {tick.started_tasks} tasks, enqueued {tick.enqueued}, "
                 f"re-enqueued {tick.reaped}"
             )
-            return
-        time.sleep(interval)
+        return
+    port = metrics_port if metrics_port is not None else settings.metrics_port
+    process.serve(running, CONTEXT.database, settings.metrics_host, port)
