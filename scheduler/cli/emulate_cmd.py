@@ -34,7 +34,7 @@ def _seed(path: Path | None) -> dict[str, Any]:
     return data
 
 
-def _run_tencent(port: int, tls_port: int, seed: dict[str, Any]) -> None:
+def _run_tencent(port: int, tls_port: int, seed: dict[str, Any], stop: threading.Event) -> None:
     from providers.emulators.pki import Authority  # noqa: PLC0415 - only this command needs it
     from providers.emulators.tencent import TencentEmulator  # noqa: PLC0415
     from providers.emulators.tls_edge import TlsEdge  # noqa: PLC0415
@@ -52,12 +52,12 @@ def _run_tencent(port: int, tls_port: int, seed: dict[str, Any]) -> None:
             emulator.add_cdn_domain(account["secret_id"], domain, cert=authority.issue([domain]))
     console.print(f"tencent emulator: API {emulator.endpoint}  TLS edge {emulator.tls_edge}")
     console.print("register accounts with --endpoint and --tls-edge set to these; Ctrl-C stops")
-    _wait_for_signal()
+    stop.wait()
     emulator.stop()
     edge.stop()
 
 
-def _run_huawei(port: int, tls_port: int, seed: dict[str, Any]) -> None:
+def _run_huawei(port: int, tls_port: int, seed: dict[str, Any], stop: threading.Event) -> None:
     from providers.emulators.huawei import HuaweiEmulator  # noqa: PLC0415
     from providers.emulators.pki import Authority  # noqa: PLC0415
     from providers.emulators.tls_edge import TlsEdge  # noqa: PLC0415
@@ -75,12 +75,12 @@ def _run_huawei(port: int, tls_port: int, seed: dict[str, Any]) -> None:
         for domain in account.get("cdn_domains", []):
             emulator.add_cdn_domain(account["access_key"], domain, cert=authority.issue([domain]))
     console.print(f"huawei emulator: API {emulator.endpoint}  TLS edge {emulator.tls_edge}")
-    _wait_for_signal()
+    stop.wait()
     emulator.stop()
     edge.stop()
 
 
-def _run_aws(port: int, tls_port: int, seed: dict[str, Any]) -> None:
+def _run_aws(port: int, tls_port: int, seed: dict[str, Any], stop: threading.Event) -> None:
     from providers.emulators.aws import AwsEmulator  # noqa: PLC0415 - needs moto
     from providers.emulators.pki import Authority  # noqa: PLC0415
     from providers.emulators.tls_edge import TlsEdge  # noqa: PLC0415
@@ -95,16 +95,17 @@ def _run_aws(port: int, tls_port: int, seed: dict[str, Any]) -> None:
         for aliases in account.get("distributions", []):
             emulator.add_distribution(account_id, aliases, authority.issue(list(aliases)))
     console.print(f"aws emulator: API {emulator.endpoint}  TLS edge {emulator.tls_edge}")
-    _wait_for_signal()
+    stop.wait()
     emulator.stop()
     edge.stop()
 
 
-def _wait_for_signal() -> None:
+def _stop_on_signals() -> threading.Event:
+    """Installed before the emulator announces itself, so a prompt SIGTERM stops it cleanly."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    return stop
 
 
 RUNNERS = {"tencent": _run_tencent, "huawei": _run_huawei, "aws": _run_aws}
@@ -120,4 +121,4 @@ def emulate(
     runner = RUNNERS.get(vendor)
     if runner is None:
         raise InputError("vendor", f"no emulator for {vendor!r}; choose {', '.join(RUNNERS)}")
-    runner(port, tls_port, _seed(seed))
+    runner(port, tls_port, _seed(seed), _stop_on_signals())
