@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from providers.aws import limits
-from providers.aws.elbv2 import ELBV2_PERMISSIONS, PAGE_SIZE, ElbV2Listeners, Flavour
-from providers.base import ProductInfo
+from providers.aws.elbv2 import PAGE_SIZE, ElbV2Listeners, Flavour, product_info
 
 NAME: Final = "aws.alb"
 __all__ = ["INFO", "NAME", "PAGE_SIZE", "AwsAlb"]
@@ -21,13 +19,4 @@ class AwsAlb(ElbV2Listeners):
     flavour = Flavour(product=NAME, balancer_type="application", protocol="HTTPS")
 
 
-INFO: Final = ProductInfo(
-    name=NAME,
-    display_name="AWS Application Load Balancer (HTTPS listeners)",
-    api_docs="https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyListener.html",
-    permissions=ELBV2_PERMISSIONS,
-    rate_limits=limits.rates(
-        limits.ELBV2_READ, limits.ELBV2_WRITE, limits.ACM_IMPORT, limits.ACM_LIST, limits.ACM_READ
-    ),
-    factory=AwsAlb,
-)
+INFO: Final = product_info(AwsAlb, "AWS Application Load Balancer (HTTPS listeners)")

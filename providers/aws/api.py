@@ -8,13 +8,15 @@ a failure to assume the account's role is classified and recorded like any other
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from botocore import xform_name
 
 from providers.aws import client
-from providers.aws.errors import run_call
+from providers.aws.errors import SDK_FAILURES, classify
 from providers.base import Account, CallHooks
+from providers.calls import run_call
 
 
 class AwsApi:
@@ -42,4 +44,12 @@ class AwsApi:
             )
             return answer
 
-        return run_call(self.hooks, account, family, action, send, permissions=self.permissions)
+        return run_call(
+            self.hooks,
+            account,
+            family,
+            action,
+            send,
+            failures=SDK_FAILURES,
+            classify=partial(classify, permissions=self.permissions),
+        )

@@ -21,21 +21,18 @@ loggers are capped at INFO: turning on debug logging must never write a secret t
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 
-from providers.aws.errors import classify
+from providers.aws.errors import SDK_FAILURES, classify
 from providers.base import Account
-from providers.errors import Permanent
+from providers.endpoints import is_loopback, request_timeout, with_scheme
 from providers.secrets import Secret
 
 GLOBAL_REGION: Final = "us-east-1"  # IAM, STS and CloudFront (and CloudFront's ACM)
@@ -116,7 +113,7 @@ def _build(account: Account, service: str, region: str, keys: _Keys) -> Any:
         connect_timeout=CONNECT_TIMEOUT_SECONDS,
         read_timeout=_read_timeout(account),
         user_agent_extra="certfleet",
-        proxies={} if endpoint and _is_loopback(endpoint) else None,
+        proxies={} if endpoint and is_loopback(endpoint) else None,
     )
     return _session.client(
         service,
@@ -160,7 +157,7 @@ def _assume(account: Account, own: _Keys, role_arn: str, external_id: str | None
     started = time.monotonic()
     try:
         answer = sts.assume_role(**request)["Credentials"]
-    except (ClientError, BotoCoreError, OSError) as error:
+    except SDK_FAILURES as error:
         raise classify(
             error,
             account=account,
@@ -179,24 +176,8 @@ def _endpoint(account: Account) -> str | None:
     endpoint = (account.api_endpoint or "").strip()
     if not endpoint:
         return None
-    if "://" not in endpoint:  # host:port, as the other vendors' accounts are written
-        scheme = "http" if _is_loopback("http://" + endpoint) else "https"
-        endpoint = f"{scheme}://{endpoint}"
-    return endpoint
+    return with_scheme(endpoint)  # host:port, as the other vendors' accounts are written
 
 
 def _read_timeout(account: Account) -> int:
-    text = account.options.get("request_timeout", str(DEFAULT_READ_TIMEOUT_SECONDS))
-    if not text.isdigit() or int(text) < 1:
-        raise Permanent(f"account {account.key}: option request_timeout must be whole seconds")
-    return int(text)
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return request_timeout(account, DEFAULT_READ_TIMEOUT_SECONDS)

@@ -35,6 +35,7 @@ from providers.base import (
     CallHooks,
     CertificateBundle,
     NoHooks,
+    ProductInfo,
     Resource,
     ServedCert,
 )
@@ -52,6 +53,9 @@ ELBV2_PERMISSIONS: Final = (
     "iam:GetServerCertificate",  # to read listeners that still serve IAM certificates
 )
 SNI_MARK: Final = "#sni="
+_API_DOCS: Final = (
+    "https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyListener.html"
+)
 
 
 @dataclass(frozen=True)
@@ -271,6 +275,24 @@ class ElbV2Listeners:
         self, account: Account, region: str, family: str, action: str, **params: Any
     ) -> dict[str, Any]:
         return self._api(account, "elbv2", region, family, action, **params)
+
+
+def product_info(adapter: type[ElbV2Listeners], display_name: str) -> ProductInfo:
+    """The registry entry of one flavour: both call the same ELBv2 and ACM actions."""
+    return ProductInfo(
+        name=adapter.flavour.product,
+        display_name=display_name,
+        api_docs=_API_DOCS,
+        permissions=ELBV2_PERMISSIONS,
+        rate_limits=limits.rates(
+            limits.ELBV2_READ,
+            limits.ELBV2_WRITE,
+            limits.ACM_IMPORT,
+            limits.ACM_LIST,
+            limits.ACM_READ,
+        ),
+        factory=adapter,
+    )
 
 
 def _sni_slots(

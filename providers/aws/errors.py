@@ -12,9 +12,8 @@ throttles carry a wait of our choosing.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Sequence
-from typing import Any, Final, TypeVar
+from collections.abc import Sequence
+from typing import Any, Final
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -24,10 +23,13 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-from providers.base import Account, CallHooks
+from providers.base import Account
 from providers.errors import AuthFailed, Permanent, ProviderError, Throttled, Transient
+from providers.secrets import masked_key_id, scrubbed
 
-T = TypeVar("T")
+# What a failed call raises: an answer with an error code, or no answer at all (connection,
+# timeout, unparseable body, refused parameters). Anything else is a bug of ours, not AWS's.
+SDK_FAILURES: Final = (ClientError, BotoCoreError, OSError)
 
 THROTTLE_WAIT_SECONDS: Final = 1.0  # AWS names no wait; its buckets refill every second
 _THROTTLES: Final = frozenset(
@@ -94,10 +96,6 @@ _PERMISSION: Final = frozenset(
     }
 )
 _DENIED_ACTION: Final = re.compile(r"perform: ([a-z0-9-]+:[A-Za-z0-9]+)")
-_PRIVATE_KEY: Final = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL
-)
-_OUTCOMES: Final = ((Throttled, "throttled"), (Transient, "transient"), (Permanent, "permanent"))
 
 
 def classify(
@@ -144,7 +142,7 @@ def _vendor_failure(
             vendor_code=code or str(status),
         )
     if code in _CREDENTIAL_HINTS:
-        hint = _CREDENTIAL_HINTS[code].format(key=_masked(account.access_key_id))
+        hint = _CREDENTIAL_HINTS[code].format(key=masked_key_id(account.access_key_id))
         return AuthFailed(f"{action}: {hint} ({message})", vendor_code=code)
     if code in _PERMISSION:
         denied = _DENIED_ACTION.search(message)
@@ -160,52 +158,6 @@ def _vendor_failure(
     return Permanent(f"{action} failed: {message}", vendor_code=code or None)
 
 
-def run_call(
-    hooks: CallHooks,
-    account: Account,
-    family: str,
-    action: str,
-    call: Callable[[], T],
-    *,
-    permissions: Sequence[str],
-) -> T:
-    """Run one AWS call under the caller's hooks: token, timing, classification, metrics.
-
-    Raises only :class:`ProviderError` subclasses for AWS and network failures; a bug in our
-    own code (a TypeError, a KeyError) propagates unchanged so it is not blamed on AWS. The
-    SDK's exception is not chained: its text may hold what we scrubbed, and the classified
-    error already carries the code, message and RequestId.
-    """
-    hooks.acquire(account, family)
-    started = time.monotonic()
-    try:
-        result = call()
-    except ProviderError as refused:  # raised while building the client (assumed role)
-        hooks.record(account, action, _outcome(refused), time.monotonic() - started)
-        raise
-    except (ClientError, BotoCoreError, OSError) as error:
-        failure = classify(error, account=account, action=action, permissions=permissions)
-        hooks.record(account, action, _outcome(failure), time.monotonic() - started)
-        if isinstance(failure, Throttled):
-            hooks.throttled(account, family, failure.retry_after)
-        raise failure from None
-    hooks.record(account, action, "ok", time.monotonic() - started)
-    return result
-
-
-def _outcome(failure: ProviderError) -> str:
-    return next((name for kind, name in _OUTCOMES if isinstance(failure, kind)), "permanent")
-
-
 def _clean(account: Account, value: object) -> str:
-    """Readable, single-line, bounded text without secrets or private keys."""
-    text = _PRIVATE_KEY.sub("[private key removed]", str(value if value is not None else ""))
-    secret = account.secret.reveal()
-    if secret:
-        text = text.replace(secret, "********")
-    text = " ".join(text.split())
-    return text if len(text) <= 400 else text[:397] + "..."
-
-
-def _masked(access_key_id: str) -> str:
-    return access_key_id[:8] + "…" if len(access_key_id) > 8 else access_key_id
+    """Vendor text without secrets or private keys (AWS's messages are plain text)."""
+    return scrubbed(value, account.secret, limit=400)

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from providers.aws import limits
-from providers.aws.elbv2 import ELBV2_PERMISSIONS, PAGE_SIZE, ElbV2Listeners, Flavour
-from providers.base import ProductInfo
+from providers.aws.elbv2 import PAGE_SIZE, ElbV2Listeners, Flavour, product_info
 
 NAME: Final = "aws.nlb"
 __all__ = ["INFO", "NAME", "PAGE_SIZE", "AwsNlb"]
@@ -21,13 +19,4 @@ class AwsNlb(ElbV2Listeners):
     flavour = Flavour(product=NAME, balancer_type="network", protocol="TLS")
 
 
-INFO: Final = ProductInfo(
-    name=NAME,
-    display_name="AWS Network Load Balancer (TLS listeners)",
-    api_docs="https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_ModifyListener.html",
-    permissions=ELBV2_PERMISSIONS,
-    rate_limits=limits.rates(
-        limits.ELBV2_READ, limits.ELBV2_WRITE, limits.ACM_IMPORT, limits.ACM_LIST, limits.ACM_READ
-    ),
-    factory=AwsNlb,
-)
+INFO: Final = product_info(AwsNlb, "AWS Network Load Balancer (TLS listeners)")

@@ -1,4 +1,5 @@
-"""A throwaway certificate authority for emulators, tests and ``certfleet demo``.
+"""A throwaway certificate authority for emulators, tests and ``certfleet demo``, and how the
+emulated vendors read the certificates they are given (fingerprint, names, coverage).
 
 Real deployments import certificates issued elsewhere; this exists so the demo and the tests can
 mint realistic chains (root → intermediate → leaf, RSA or EC, wildcard SANs, any validity window)
@@ -48,6 +49,40 @@ def cert_to_pem(cert: x509.Certificate) -> str:
 def fingerprint(cert: x509.Certificate) -> str:
     """SHA-256 of the DER encoding, lower-case hex: the identity certfleet uses everywhere."""
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def common_name(cert: x509.Certificate) -> str:
+    """The subject's CN, or "" when it has none."""
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else ""
+
+
+def dns_names(cert: x509.Certificate) -> tuple[str, ...]:
+    """DNS SANs; the CN only when the certificate has no SAN extension (as CAs used to issue)."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        cn = common_name(cert)
+        return (cn,) if cn else ()
+    return tuple(san.value.get_values_for_type(x509.DNSName))
+
+
+def covers(names: tuple[str, ...], hostname: str) -> bool:
+    """Whether a certificate with ``names`` can serve ``hostname``, as the vendors judge it.
+
+    RFC 6125, case-insensitive: ``*.a.com`` covers ``x.a.com`` but neither ``a.com`` nor
+    ``x.y.a.com``; a wildcard domain ``*.a.com`` is covered only by the name ``*.a.com``.
+    """
+    host = hostname.strip().rstrip(".").lower()
+    for raw in names:
+        name = raw.strip().rstrip(".").lower()
+        if name == host:
+            return True
+        if name.startswith("*.") and not host.startswith("*."):
+            label, _, parent = host.partition(".")
+            if label and parent == name[2:]:
+                return True
+    return False
 
 
 @dataclass(frozen=True)

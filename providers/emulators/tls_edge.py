@@ -21,10 +21,10 @@ import ssl
 import tempfile
 import threading
 from collections import Counter
-from types import TracebackType
-from typing import Final
+from typing import Final, Self
 
 from providers.emulators.pki import Authority
+from providers.emulators.serving import ServerThread, StartStop
 
 DEFAULT_HOSTNAME: Final = "certfleet-default.invalid"
 _RESPONSE: Final = (
@@ -33,7 +33,7 @@ _RESPONSE: Final = (
 )
 
 
-class TlsEdge:
+class TlsEdge(StartStop):
     """A threaded TLS server on ``host`` choosing its certificate by SNI.
 
     Use as a context manager, or call :meth:`start` / :meth:`stop`. ``bind`` and ``unbind``
@@ -41,8 +41,6 @@ class TlsEdge:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, io_timeout: float = 5.0) -> None:
-        self._host = host
-        self._port = port
         self._io_timeout = io_timeout
         self._lock = threading.Lock()
         self._bindings: dict[str, str] = {}  # hostname -> pair key
@@ -50,63 +48,38 @@ class TlsEdge:
         self._users: Counter[str] = Counter()  # pair key -> hostnames bound to it
         self._contexts: dict[str, ssl.SSLContext] = {}  # pair key -> built context
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
-        self._server: _EdgeServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = ServerThread(
+            lambda: _EdgeServer((host, port), _EdgeHandler, self), name="tls-edge"
+        )
         self._default: ssl.SSLContext | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> TlsEdge:
+    def start(self) -> Self:
         """Listen and serve in a daemon thread; returns self for chaining."""
-        if self._server is not None:
+        if self._serving.running:
             return self
         self._tmpdir = tempfile.TemporaryDirectory(prefix="certfleet-edge-")
         issued = Authority("certfleet edge default").issue([DEFAULT_HOSTNAME])
         self._default = self._build_context(issued.chain_pem, issued.key_pem)
         self._default.sni_callback = self._choose_context
-        self._server = _EdgeServer((self._host, self._port), _EdgeHandler, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"tls-edge-{self.address}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
         """Stop accepting connections and forget every built context."""
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._serving.stop()
         with self._lock:
             self._contexts.clear()
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None
 
-    def __enter__(self) -> TlsEdge:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     @property
     def address(self) -> str:
         """``host:port`` where the edge listens (the real port once started)."""
-        if self._server is None:
-            raise RuntimeError("TlsEdge is not started")
-        host, port = self._server.server_address[:2]
-        return f"{host!s}:{port}"
+        host, port = self._serving.address
+        return f"{host}:{port}"
 
     # -- bindings --------------------------------------------------------------------------
 

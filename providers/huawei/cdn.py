@@ -53,7 +53,6 @@ from providers.base import (
 )
 from providers.errors import Permanent
 from providers.huawei import certificates, client
-from providers.huawei.errors import run_call
 
 NAME: Final = "huawei.cdn"
 PERMISSIONS: Final = ("CDN DomainReadOnlyAccess", "CDN DomainConfigureAccess")
@@ -216,7 +215,7 @@ class HuaweiCdn:
         return dict(https) if isinstance(https, Mapping) else {}
 
     def _call(self, account: Account, action: str, call: Callable[[Any], Any]) -> dict[str, Any]:
-        response = run_call(
+        return client.call_action(
             self._hooks,
             account,
             "cdn",
@@ -224,10 +223,6 @@ class HuaweiCdn:
             lambda: call(client.cdn_api(account)),
             permissions=PERMISSIONS,
         )
-        answer = response.to_json_object() if hasattr(response, "to_json_object") else None
-        if not isinstance(answer, dict):
-            raise Permanent(f"{action} answered something that is not an object")
-        return answer
 
 
 def _served(https: Mapping[str, Any]) -> ServedCert | None:

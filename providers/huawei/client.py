@@ -1,4 +1,4 @@
-"""Huawei Cloud SDK clients for an :class:`Account`: the one place that builds them.
+"""Huawei Cloud SDK clients for an :class:`Account`: the one place that builds and calls them.
 
 CDN is a global service signed with ``GlobalCredentials(ak, sk, domain_id)``; ELB is regional,
 signed with ``BasicCredentials(ak, sk, project_id)`` for one region's project. Both ids come
@@ -23,11 +23,10 @@ field — private keys included (``sensitive_list`` is empty) — so adapters ne
 
 from __future__ import annotations
 
-import ipaddress
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Final
-from urllib.parse import urlparse
 
 from huaweicloudsdkcdn.v2 import CdnClient
 from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
@@ -35,8 +34,11 @@ from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.region.region import Region
 from huaweicloudsdkelb.v3 import ElbClient
 
-from providers.base import Account
+from providers.base import Account, CallHooks
+from providers.calls import run_call
+from providers.endpoints import is_loopback, request_timeout, with_scheme
 from providers.errors import AuthFailed, Permanent
+from providers.huawei.errors import SDK_FAILURES, classify
 
 CDN_ENDPOINT: Final = "https://cdn.myhuaweicloud.com"
 DEFAULT_READ_TIMEOUT: Final = 20
@@ -53,6 +55,34 @@ def cdn_api(account: Account) -> Any:
 def elb_api(account: Account, region: str) -> Any:
     """An ELB v3 ``ElbClient`` for ``region``, signed with that region's project id."""
     return _cached(("elb", region, _identity(account)), lambda: _build_elb(account, region))
+
+
+def call_action(
+    hooks: CallHooks,
+    account: Account,
+    family: str,
+    action: str,
+    send: Callable[[], Any],
+    *,
+    permissions: Sequence[str],
+) -> dict[str, Any]:
+    """Run ``send`` (one SDK request) under the hooks' ``family`` budget; the answer's JSON.
+
+    Failures are classified (``permissions`` are the IAM policies a refusal names).
+    """
+    response = run_call(
+        hooks,
+        account,
+        family,
+        action,
+        send,
+        failures=SDK_FAILURES,
+        classify=partial(classify, permissions=permissions),
+    )
+    answer = response.to_json_object() if hasattr(response, "to_json_object") else None
+    if not isinstance(answer, dict):
+        raise Permanent(f"{action} answered something that is not an object")
+    return answer
 
 
 def regions(account: Account) -> tuple[str, ...]:
@@ -150,21 +180,14 @@ def _build_elb(account: Account, region: str) -> Any:
 
 
 def _http_config(account: Account) -> Any:
-    text = account.options.get("request_timeout", str(DEFAULT_READ_TIMEOUT))
-    if not text.isdigit() or int(text) < 1:
-        raise Permanent(f"account {account.key}: option request_timeout must be whole seconds")
-    read = int(text)
+    read = request_timeout(account, DEFAULT_READ_TIMEOUT)
     return HttpConfig(timeout=(min(CONNECT_TIMEOUT, read), read), retry_times=0)
 
 
 def _endpoint(account: Account, public: str) -> str:
     """``account.api_endpoint`` with a scheme (plain HTTP for loopback ``host:port``)."""
     given = (account.api_endpoint or "").strip().rstrip("/")
-    if not given:
-        return public
-    if "://" in given:
-        return given
-    return ("http://" if _is_loopback(given) else "https://") + given
+    return with_scheme(given) if given else public
 
 
 def _without_proxies_for_loopback(client: Any, endpoint: str) -> Any:
@@ -174,7 +197,7 @@ def _without_proxies_for_loopback(client: Any, endpoint: str) -> Any:
     be reached through one (it would fail, or leak signed requests). This touches the SDK's
     session, an internal, so each step is guarded: if the SDK changes shape, its default holds.
     """
-    if not _is_loopback(endpoint):
+    if not is_loopback(endpoint):
         return client
     http_client = client.get_http_client() if hasattr(client, "get_http_client") else None
     session = getattr(http_client, "_session", None)
@@ -192,13 +215,3 @@ def _close(client: Any) -> None:
     executor = getattr(http_client, "executor", None)
     if executor is not None:
         executor.shutdown(wait=False)
-
-
-def _is_loopback(endpoint: str) -> bool:
-    host = urlparse(endpoint if "://" in endpoint else f"//{endpoint}").hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

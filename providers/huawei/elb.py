@@ -46,7 +46,6 @@ from providers.base import (
 )
 from providers.errors import Permanent
 from providers.huawei import certificates, client, listeners
-from providers.huawei.errors import run_call
 
 NAME: Final = listeners.PRODUCT
 PERMISSIONS: Final = ("ELB FullAccess",)
@@ -246,7 +245,7 @@ class HuaweiElb:
     def _call(
         self, account: Account, region: str, action: str, call: Callable[[Any], Any]
     ) -> dict[str, Any]:
-        response = run_call(
+        return client.call_action(
             self._hooks,
             account,
             "elb",
@@ -254,10 +253,6 @@ class HuaweiElb:
             lambda: call(client.elb_api(account, region)),
             permissions=PERMISSIONS,
         )
-        answer = response.to_json_object() if hasattr(response, "to_json_object") else None
-        if not isinstance(answer, dict):
-            raise Permanent(f"{action} answered something that is not an object")
-        return answer
 
 
 def _listing(request: Any) -> Callable[[Any], Any]:

@@ -24,9 +24,8 @@ Retry-After.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Sequence
-from typing import Final, TypeVar
+from collections.abc import Sequence
+from typing import Final
 
 from huaweicloudsdkcore.exceptions.exceptions import (
     ApiTypeError,
@@ -37,10 +36,13 @@ from huaweicloudsdkcore.exceptions.exceptions import (
     ServiceResponseException,
 )
 
-from providers.base import Account, CallHooks
+from providers.base import Account
 from providers.errors import AuthFailed, Permanent, ProviderError, Throttled, Transient
+from providers.secrets import masked_key_id, scrubbed
 
-T = TypeVar("T")
+# What a failed call raises: the SDK's exceptions (answers, network, refused parameters) and
+# ``requests`` errors that escaped it. Anything else is a bug of ours, not the vendor's.
+SDK_FAILURES: Final = (SdkException, OSError, ApiValueError, ApiTypeError)
 
 THROTTLE_WAIT: Final = 2.0  # seconds; the low end of the gateway's "2 to 5 seconds" advice
 THROTTLE_CODE: Final = "APIGW.0308"
@@ -75,10 +77,6 @@ _CREDENTIAL_HINTS: Final = (  # first match wins: "signature expired" is not a w
     ),
     ("domain id", "the domain_id option does not belong to AK {ak}; check the account's options"),
 )
-_PRIVATE_KEY: Final = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL
-)
-_OUTCOMES: Final = ((Throttled, "throttled"), (Transient, "transient"), (Permanent, "permanent"))
 
 
 def classify(
@@ -137,38 +135,8 @@ def _answer(
     return Permanent(f"{action} failed: {detail}", vendor_code=vendor_code)
 
 
-def run_call(
-    hooks: CallHooks,
-    account: Account,
-    family: str,
-    action: str,
-    call: Callable[[], T],
-    *,
-    permissions: Sequence[str],
-) -> T:
-    """Run one vendor call under the caller's hooks: token, timing, classification, metrics.
-
-    Raises only :class:`ProviderError` subclasses for vendor and network failures; a bug in
-    our own code propagates unchanged so it is not mistaken for the vendor. The SDK's
-    exception is not chained: its text could carry what we scrubbed, and the classified error
-    already holds the code, message and request id.
-    """
-    hooks.acquire(account, family)
-    started = time.monotonic()
-    try:
-        result = call()
-    except (SdkException, OSError, ApiValueError, ApiTypeError) as error:
-        failure = classify(error, account=account, action=action, permissions=permissions)
-        hooks.record(account, action, _outcome(failure), time.monotonic() - started)
-        if isinstance(failure, Throttled):
-            hooks.throttled(account, family, failure.retry_after)
-        raise failure from None
-    hooks.record(account, action, "ok", time.monotonic() - started)
-    return result
-
-
 def _credential_hint(account: Account, message: str) -> str:
-    ak = _masked(account.access_key_id)
+    ak = masked_key_id(account.access_key_id)
     lowered = message.lower()
     for needle, hint in _CREDENTIAL_HINTS:
         if needle in lowered:
@@ -176,24 +144,6 @@ def _credential_hint(account: Account, message: str) -> str:
     return f"Huawei Cloud rejected the credentials of AK {ak}; re-enter the account's access key"
 
 
-def _outcome(failure: ProviderError) -> str:
-    return next((name for kind, name in _OUTCOMES if isinstance(failure, kind)), "permanent")
-
-
 def _clean(account: Account, value: object) -> str:
-    """Readable, single-line, bounded text without secrets; gateway pages lose their tags.
-
-    Secrets go first, so that shortening can never leave half a secret behind.
-    """
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    text = _PRIVATE_KEY.sub("[private key removed]", str(value if value is not None else ""))
-    secret = account.secret.reveal()
-    if secret:
-        text = text.replace(secret, "********")
-    text = " ".join(re.sub(r"<[^>]+>", " ", text).split())
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _masked(access_key_id: str) -> str:
-    return access_key_id[:8] + "…" if len(access_key_id) > 8 else access_key_id
+    """Vendor text without secrets; a gateway's HTML page loses its tags."""
+    return scrubbed(value, account.secret, markup=True)

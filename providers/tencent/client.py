@@ -17,10 +17,10 @@ certfleet must never write keys to a log.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 from collections.abc import Sequence
+from functools import partial
 from typing import Any, Final
 
 from tencentcloud.cdn.v20180606 import cdn_client
@@ -32,9 +32,10 @@ from tencentcloud.ssl.v20191205 import ssl_client
 from tencentcloud.waf.v20180125 import waf_client
 
 from providers.base import Account, CallHooks
+from providers.calls import run_call
+from providers.endpoints import is_loopback, request_timeout
 from providers.errors import Permanent
-from providers.tencent.errors import run_call
-from providers.verify import parse_host_port
+from providers.tencent.errors import SDK_FAILURES, classify
 
 DEFAULT_TIMEOUT_SECONDS: Final = 20
 _CACHE_LIMIT: Final = 64  # clients per thread; accounts beyond it are simply rebuilt
@@ -99,7 +100,8 @@ def call_action(
         family,
         action,
         lambda: api.call_json(action, params),
-        permissions=permissions,
+        failures=SDK_FAILURES,
+        classify=partial(classify, permissions=permissions),
     )
     response = body.get("Response") if isinstance(body, dict) else None
     if not isinstance(response, dict):
@@ -131,10 +133,7 @@ def _client(account: Account, service: str, region: str) -> Any:
 
 
 def _build(account: Account, service: str, region: str) -> Any:
-    timeout_text = account.options.get("request_timeout", str(DEFAULT_TIMEOUT_SECONDS))
-    if not timeout_text.isdigit() or int(timeout_text) < 1:
-        raise Permanent(f"account {account.key}: option request_timeout must be whole seconds")
-    timeout = int(timeout_text)
+    timeout = request_timeout(account, DEFAULT_TIMEOUT_SECONDS)
     if account.api_endpoint:
         http = HttpProfile(protocol="http", endpoint=account.api_endpoint, reqTimeout=timeout)
     else:
@@ -142,7 +141,7 @@ def _build(account: Account, service: str, region: str) -> Any:
     profile = ClientProfile(httpProfile=http, language="en-US")
     cred = credential.Credential(account.access_key_id, account.secret.reveal())
     client = _FACTORIES[service](cred, region, profile)
-    if account.api_endpoint and _is_loopback(account.api_endpoint):
+    if account.api_endpoint and is_loopback(account.api_endpoint):
         _ignore_environment_proxies(client)
     return client
 
@@ -163,11 +162,3 @@ def _ignore_environment_proxies(client: Any) -> None:
     session = getattr(connection, "_session", None)
     if session is not None and hasattr(session, "trust_env"):
         session.trust_env = False
-
-
-def _is_loopback(endpoint: str) -> bool:
-    try:
-        host, _ = parse_host_port(endpoint, 80)
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

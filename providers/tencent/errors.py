@@ -15,17 +15,18 @@ the message).
 
 from __future__ import annotations
 
-import re
-import time
-from collections.abc import Callable, Sequence
-from typing import Final, TypeVar
+from collections.abc import Sequence
+from typing import Final
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from providers.base import Account, CallHooks
+from providers.base import Account
 from providers.errors import AuthFailed, Permanent, ProviderError, Throttled, Transient
+from providers.secrets import masked_key_id, scrubbed
 
-T = TypeVar("T")
+# What a failed call raises: the SDK's exception, or requests/socket errors and unparseable
+# answers that escaped it. Anything else is a bug of ours, not the vendor's.
+SDK_FAILURES: Final = (TencentCloudSDKException, OSError, ValueError)
 
 # Rate refusals. The vendor names no wait; a second is its accounting window for req/s limits.
 _THROTTLE_WAIT: Final = {
@@ -82,10 +83,6 @@ _CREDENTIAL_HINTS: Final = {
     "AuthFailure.MFAFailure": "the AccessKey requires MFA, which API calls cannot provide",
     "InvalidCredential": "the stored AccessKey is empty or contains spaces",
 }
-_PRIVATE_KEY: Final = re.compile(
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.DOTALL
-)
-_OUTCOMES: Final = ((Throttled, "throttled"), (Transient, "transient"), (Permanent, "permanent"))
 
 
 def classify(
@@ -116,7 +113,7 @@ def _vendor_failure(
     if code in _TRANSIENT or code.startswith("InternalError"):
         return Transient(f"{action} failed, may pass: {message}", vendor_code=code)
     if code in _CREDENTIAL_HINTS:
-        hint = _CREDENTIAL_HINTS[code].format(sid=_masked(account.access_key_id))
+        hint = _CREDENTIAL_HINTS[code].format(sid=masked_key_id(account.access_key_id))
         return AuthFailed(f"{action}: {hint} ({message})", vendor_code=code)
     if code in _PERMISSION:
         grant = " + ".join(permissions) or "the product's CAM policies"
@@ -130,54 +127,6 @@ def _vendor_failure(
     return Permanent(f"{action} failed: {message}", vendor_code=code)
 
 
-def run_call(
-    hooks: CallHooks,
-    account: Account,
-    family: str,
-    action: str,
-    call: Callable[[], T],
-    *,
-    permissions: Sequence[str],
-) -> T:
-    """Run one vendor call under the caller's hooks: token, timing, classification, metrics.
-
-    Raises only :class:`ProviderError` subclasses for vendor and network failures; a bug in
-    our own code (say a TypeError) propagates unchanged so it is not mistaken for the vendor.
-    The SDK's exception is not chained: its unscrubbed text would reach tracebacks and logs,
-    and the classified error already carries the code, message and RequestId.
-    """
-    hooks.acquire(account, family)
-    started = time.monotonic()
-    try:
-        result = call()
-    except (TencentCloudSDKException, OSError, ValueError) as error:
-        failure = classify(error, account=account, action=action, permissions=permissions)
-        hooks.record(account, action, _outcome(failure), time.monotonic() - started)
-        if isinstance(failure, Throttled):
-            hooks.throttled(account, family, failure.retry_after)
-        raise failure from None
-    hooks.record(account, action, "ok", time.monotonic() - started)
-    return result
-
-
-def _outcome(failure: ProviderError) -> str:
-    return next((name for kind, name in _OUTCOMES if isinstance(failure, kind)), "permanent")
-
-
 def _clean(account: Account, value: object) -> str:
-    """Readable, single-line, bounded text without secrets; gateway pages lose their tags.
-
-    Secrets go first, so that shortening can never leave half a secret behind.
-    """
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    text = _PRIVATE_KEY.sub("[private key removed]", str(value if value is not None else ""))
-    secret = account.secret.reveal()
-    if secret:
-        text = text.replace(secret, "********")
-    text = " ".join(re.sub(r"<[^>]+>", " ", text).split())
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _masked(access_key_id: str) -> str:
-    return access_key_id[:8] + "…" if len(access_key_id) > 8 else access_key_id
+    """Vendor text without secrets; a gateway's HTML page loses its tags."""
+    return scrubbed(value, account.secret, markup=True)

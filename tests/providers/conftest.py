@@ -8,13 +8,13 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 import pytest
-from cryptography import x509
 
 from providers.base import Account, CertificateBundle
 from providers.emulators.pki import IssuedCertificate
 from providers.emulators.tencent import TencentEmulator
 from providers.secrets import Secret
 from providers.tencent.cdn import TencentCdn
+from tests.contract.bundles import bundle_of
 
 SECRET_KEY = "s3cr3t-Key-That-Must-Never-Leak-0123456789"
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy")
@@ -83,18 +83,6 @@ class RecordingHooks:
     def exclusive(self, account: Account, scope: str) -> AbstractContextManager[None]:
         self.exclusive_scopes.append(scope)
         return nullcontext()
-
-
-def bundle_of(issued: IssuedCertificate) -> CertificateBundle:
-    """The CertificateBundle the ledger would hand a worker for ``issued``."""
-    san = issued.certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    return CertificateBundle(
-        fingerprint=issued.fingerprint,
-        chain_pem=issued.chain_pem,
-        key_pem=Secret(issued.key_pem),
-        names=tuple(san.value.get_values_for_type(x509.DNSName)),
-        not_after=issued.certificate.not_valid_after_utc,
-    )
 
 
 @pytest.fixture

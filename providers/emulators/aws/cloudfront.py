@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 
 from providers.emulators.aws.backstage import Backstage
 from providers.emulators.aws.calls import Call
-from providers.emulators.aws.edge_sync import EdgeSync, covers
+from providers.emulators.aws.edge_sync import EdgeSync
 from providers.emulators.aws.wire import (
     Reply,
     error_reply,
@@ -34,6 +34,7 @@ from providers.emulators.aws.wire import (
     serialise,
     text_of,
 )
+from providers.emulators.pki import covers
 
 _SERVICE: Final = "cloudfront"
 _CERTIFICATE_REGION: Final = "us-east-1"
@@ -218,7 +219,7 @@ class CloudFrontCorrections:
         if names is None:
             return _BAD_CERTIFICATE
         for alias in aliases:
-            if not any(covers(name, alias) for name in names):
+            if not covers(names, alias):
                 return _NOT_COVERED.format(alias=alias)
         return None
 

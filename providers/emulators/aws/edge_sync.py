@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from providers.emulators.pki import fingerprint
+from providers.emulators.pki import covers, fingerprint
 from providers.emulators.tls_edge import TlsEdge
 
 
@@ -45,15 +45,6 @@ def key_pair(chain_pem: str, key_pem: str) -> KeyPair:
         names = [str(a.value) for a in leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     unique = tuple(dict.fromkeys(n.lower().rstrip(".") for n in names))
     return KeyPair(chain_pem, key_pem, unique, fingerprint(leaf))
-
-
-def covers(certificate_name: str, hostname: str) -> bool:
-    """RFC 6125 in brief: exact, or ``*.a.com`` for exactly one more label."""
-    if certificate_name == hostname:
-        return True
-    if not certificate_name.startswith("*.") or hostname.startswith("*."):
-        return False
-    return "." in hostname and hostname.split(".", 1)[1] == certificate_name[2:]
 
 
 class EdgeSync:
@@ -129,6 +120,6 @@ def _choose(hostname: str, pairs: Sequence[KeyPair | None]) -> KeyPair | None:
             if pair is None:
                 continue
             for name in pair.names:
-                if (name == hostname) if exact else covers(name, hostname):
+                if (name == hostname) if exact else covers((name,), hostname):
                     return pair
     return pairs[0]

@@ -16,26 +16,26 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Self
 
 from providers.emulators.aws.accounts import Accounts
 from providers.emulators.aws.backstage import Backstage
 from providers.emulators.aws.certificates import CertificateCorrections
 from providers.emulators.aws.cloudfront import CloudFrontCorrections
 from providers.emulators.aws.edge_sync import EdgeSync
-from providers.emulators.aws.faults import Fault, FaultPlan
 from providers.emulators.aws.listeners import ElbV2Corrections, ListenerCertificates
 from providers.emulators.aws.proxy import FaultProxy
 from providers.emulators.aws.scenery import LoadBalancerKind, Scenery
+from providers.emulators.faults import Fault, FaultPlan
 from providers.emulators.pki import IssuedCertificate
+from providers.emulators.serving import StartStop
 from providers.emulators.tls_edge import TlsEdge
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
 
-class AwsEmulator:
+class AwsEmulator(StartStop):
     """ACM, IAM, STS, CloudFront, ELBv2 and Classic ELB of many accounts, served over TLS."""
 
     def __init__(
@@ -64,7 +64,7 @@ class AwsEmulator:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> AwsEmulator:
+    def start(self) -> Self:
         """Start moto, the TLS edge (if ours) and the proxy; returns self."""
         if self._proxy is not None:
             return self
@@ -107,17 +107,6 @@ class AwsEmulator:
             moto.stop()
         if self._own_edge:
             self.edge.stop()
-
-    def __enter__(self) -> AwsEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def endpoint(self) -> str:

@@ -17,12 +17,10 @@ from __future__ import annotations
 import base64
 import binascii
 import http.client
-import threading
 import time
 from collections import Counter, deque
-from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from typing import Final
 
 from cryptography import x509
 
@@ -30,9 +28,10 @@ from providers.emulators.aws import sigv4, wire
 from providers.emulators.aws.accounts import Accounts
 from providers.emulators.aws.calls import Call, Correction
 from providers.emulators.aws.certificates import classic_target
-from providers.emulators.aws.faults import Fault, FaultPlan, RateLimits
 from providers.emulators.aws.wire import ApiRequest, Reply
+from providers.emulators.faults import CallCounts, Fault, FaultPlan, RateLimits
 from providers.emulators.pki import fingerprint
+from providers.emulators.serving import HttpServer, QuietHandler, ServerThread
 
 _HOP_BY_HOP: Final = frozenset(
     {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding"}
@@ -61,50 +60,36 @@ class FaultProxy:
         self.faults = faults or FaultPlan()
         self._moto = moto
         self._corrections = list(corrections)
-        self._lock = threading.Lock()
-        self._calls: Counter[tuple[str, ...]] = Counter()
-        self._throttled: Counter[tuple[str, str]] = Counter()
+        self._counts = CallCounts()
         self.failures: deque[str] = deque(maxlen=20)  # emulator bugs, for debugging tests
-        self._server: _ProxyServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServerThread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     def start(self, host: str, port: int) -> None:
-        self._server = _ProxyServer((host, port), self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="aws-fault-proxy",
-            daemon=True,
+        self._serving = ServerThread(
+            lambda: HttpServer((host, port), _ProxyHandler, self.handle), name="aws-fault-proxy"
         )
-        self._thread.start()
+        self._serving.start()
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop()
 
     @property
     def address(self) -> tuple[str, int]:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the proxy is not started")
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
+        return self._serving.address
 
     @property
     def calls(self) -> Counter[tuple[str, ...]]:
-        with self._lock:
-            return Counter(self._calls)
+        return self._counts.calls
 
     @property
     def throttled(self) -> Counter[tuple[str, str]]:
-        with self._lock:
-            return Counter(self._throttled)
+        return self._counts.throttled
 
     # -- one request -----------------------------------------------------------------------
 
@@ -142,13 +127,9 @@ class FaultProxy:
         action, service = call.request.action, call.request.service
         limit = self.limits.admit(call.account, action)
         if limit is not None:
-            with self._lock:
-                self._throttled[(call.account, action)] += 1
+            self._counts.refused(call.account, action)
             return wire.error_reply(service, wire.throttle_code(service), "Rate exceeded")
-        with self._lock:
-            self._calls[(call.account, action)] += 1
-            if call.target:
-                self._calls[(call.account, action, call.target)] += 1
+        self._counts.admitted(call.account, action, call.target)
         fault = self.faults.take(call.account, action, call.target)
         return _inject(fault, service) if fault is not None else None
 
@@ -228,40 +209,13 @@ def _leaf_fingerprint(pem: str) -> str:
         return ""
 
 
-class _ProxyServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self, address: tuple[str, int], proxy: FaultProxy) -> None:
-        self.proxy = proxy
-        super().__init__(address, _ProxyHandler)
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Clients that time out and hang up are part of the tests; stay quiet."""
-
-
-class _ProxyHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 10  # idle keep-alive connections close, so stopped emulators leave no threads
-    # Headers and body leave in two writes: with Nagle on, the client's delayed ACK would
-    # hold every answer back ~40 ms.
-    disable_nagle_algorithm = True
-    server: _ProxyServer
+class _ProxyHandler(QuietHandler):
+    server: HttpServer[Callable[[ApiRequest], Reply]]
 
     def _relay(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = {name.lower(): value for name, value in self.headers.items()}
-        reply = self.server.proxy.handle(ApiRequest(self.command, self.path, headers, body))
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            if name.lower() not in _HOP_BY_HOP:
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(reply.body)
+        reply = self.server.answer(ApiRequest(self.command, self.path, headers, self.read_body()))
+        kept = [(k, v) for k, v in reply.headers.items() if k.lower() not in _HOP_BY_HOP]
+        self.send_answer(reply.status, kept, reply.body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _relay  # noqa: N815
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: request lines are noise in test output."""

@@ -39,13 +39,11 @@ from providers.emulators.huawei.errors import ApiError
 from providers.emulators.huawei.state import (
     CdnDomain,
     CertificateProblem,
-    covers,
     default_https,
-    dns_names,
     epoch_ms,
-    fingerprint,
     parse_pair,
 )
+from providers.emulators.pki import covers, dns_names, fingerprint
 
 _HTTPS_FIELDS: Final = tuple(default_https())
 _CHANGEABLE: Final = frozenset({"online", "configuring"})

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from providers.emulators.huawei.errors import ApiError, Shape
 from providers.emulators.huawei.state import AccountState, Listener, Project
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,18 @@ def route(
 def values(query: Sequence[tuple[str, str]], name: str) -> list[str]:
     """Every value of a multi-valued query parameter (``id=a&id=b``)."""
     return [value for key, value in query if key == name]
+
+
+def filtered(
+    items: Iterable[T], query: Sequence[tuple[str, str]], fields: Mapping[str, Callable[[T], str]]
+) -> list[T]:
+    """``items`` that match every listed filter the query sends (``id=a&id=b``: either id)."""
+    found = list(items)
+    for parameter, field in fields.items():
+        wanted = values(query, parameter)
+        if wanted:
+            found = [item for item in found if field(item) in wanted]
+    return found
 
 
 def value(query: Sequence[tuple[str, str]], name: str) -> str | None:

@@ -23,9 +23,9 @@ from typing import Any, Final
 from providers.emulators.huawei.context import (
     CallContext,
     Route,
+    filtered,
     marker_page,
     route,
-    values,
 )
 from providers.emulators.huawei.elb_certificates import invalid, not_found
 from providers.emulators.huawei.state import (
@@ -42,11 +42,11 @@ MAX_SNI_DOMAINS: Final = 200
 
 def list_load_balancers(ctx: CallContext) -> tuple[int, dict[str, Any]]:
     project = ctx.elb_project()
-    found = list(project.loadbalancers.values())
-    for parameter, field in (("id", "loadbalancer_id"), ("name", "name")):
-        wanted = values(ctx.query, parameter)
-        if wanted:
-            found = [lb for lb in found if getattr(lb, field) in wanted]
+    found = filtered(
+        project.loadbalancers.values(),
+        ctx.query,
+        {"id": lambda lb: lb.loadbalancer_id, "name": lambda lb: lb.name},
+    )
     ids = [lb.loadbalancer_id for lb in found]
     window, page_info = marker_page(ids, ctx.query, invalid=invalid)
     shown = [_lb_view(project, lb) for lb in found[window]]
@@ -63,11 +63,7 @@ def list_listeners(ctx: CallContext) -> tuple[int, dict[str, Any]]:
         "protocol_port": lambda item: str(item.port),
         "default_tls_container_ref": lambda item: item.default_tls_container_ref or "",
     }
-    found = list(project.listeners.values())
-    for parameter, field in filters.items():
-        wanted = values(ctx.query, parameter)
-        if wanted:
-            found = [item for item in found if field(item) in wanted]
+    found = filtered(project.listeners.values(), ctx.query, filters)
     ids = [item.listener_id for item in found]
     window, page_info = marker_page(ids, ctx.query, invalid=invalid)
     shown = [listener_view(project, item) for item in found[window]]

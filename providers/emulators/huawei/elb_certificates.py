@@ -28,10 +28,10 @@ from providers.emulators.huawei import errors
 from providers.emulators.huawei.context import (
     CallContext,
     Route,
+    filtered,
     marker_page,
     route,
     text_field,
-    values,
 )
 from providers.emulators.huawei.errors import ApiError
 from providers.emulators.huawei.state import (
@@ -39,14 +39,12 @@ from providers.emulators.huawei.state import (
     ElbCertificate,
     Listener,
     Project,
-    common_name,
-    dns_names,
     elb_time,
-    fingerprint,
     parse_pair,
     sha1_fingerprint,
     split_domains,
 )
+from providers.emulators.pki import common_name, dns_names, fingerprint
 
 _BASE: Final = "/v3/{project_id}/elb/certificates"
 _NAME: Final = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{1,63}$")
@@ -95,11 +93,7 @@ def list_certificates(ctx: CallContext) -> tuple[int, dict[str, Any]]:
         "fingerprint": lambda c: sha1_fingerprint(c.leaf),
         "common_name": lambda c: common_name(c.leaf),
     }
-    found = list(project.certificates.values())
-    for parameter, field in filters.items():
-        wanted = values(ctx.query, parameter)
-        if wanted:
-            found = [cert for cert in found if field(cert) in wanted]
+    found = filtered(project.certificates.values(), ctx.query, filters)
     window, page_info = marker_page([c.certificate_id for c in found], ctx.query, invalid=invalid)
     shown = [view(project, cert) for cert in found[window]]
     return 200, {"certificates": shown, "page_info": page_info}

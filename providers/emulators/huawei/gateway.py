@@ -13,13 +13,13 @@ twice. Everything here is thread-safe; time comes from the emulator's clock so t
 
 from __future__ import annotations
 
-import random
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote
 
+from providers.emulators.faults import RateLimits
 from providers.emulators.huawei import errors, signature
 from providers.emulators.huawei.context import Route
 from providers.emulators.huawei.errors import ApiError
@@ -29,101 +29,6 @@ from providers.emulators.huawei.transport import Request
 LOCK_AFTER_FAILURES: Final = 5
 LOCK_SECONDS: Final = 5 * 60
 _IAM: Final = "Incorrect IAM authentication information"
-
-
-class CallRateLimits:
-    """Token buckets per (access key, operation): ``rate`` per second, burst ``max(1, rate)``."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._rates: dict[str | None, float] = {}  # operation (None = any other) -> calls/s
-        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # -> (tokens, stamp)
-
-    def set(self, operation: str | None, per_second: float | None) -> None:
-        """Limit ``operation`` (None: every operation without its own limit); None lifts it."""
-        if per_second is not None and per_second <= 0:
-            raise ValueError("per_second must be positive")
-        with self._lock:
-            if per_second is None:
-                self._rates.pop(operation, None)
-            else:
-                self._rates[operation] = per_second
-            self._buckets.clear()  # a new limit starts with full buckets
-
-    def admit(self, access_key: str, operation: str) -> float | None:
-        """None if the call may go ahead, else the limit (calls/s) it ran into."""
-        with self._lock:
-            rate = self._rates.get(operation, self._rates.get(None))
-            if rate is None:
-                return None
-            capacity = max(1.0, rate)
-            now = self._clock()
-            tokens, stamp = self._buckets.get((access_key, operation), (capacity, now))
-            tokens = min(capacity, tokens + max(0.0, now - stamp) * rate)
-            admitted = tokens >= 1.0
-            self._buckets[(access_key, operation)] = (tokens - 1.0 if admitted else tokens, now)
-            return None if admitted else rate
-
-
-@dataclass
-class Fault:
-    """A rule for matching calls: slow them by ``latency``, then fail them (or not).
-
-    ``error_code`` answers that vendor code in the service's error shape with ``http_status``
-    (400 unless given); ``http_status`` alone answers a bare gateway page (no JSON). ``times``
-    matching calls are affected (None: until cleared), each with ``probability`` (None: always).
-    """
-
-    operation: str | None
-    access_key: str | None
-    target: str | None
-    error_code: str | None
-    message: str | None
-    http_status: int | None
-    latency: float
-    times: int | None
-    probability: float | None
-
-
-class FaultPlan:
-    """Faults waiting for calls, matched first-come first-served."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-        self._rng = rng
-
-    def add(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def take(self, access_key: str, operation: str, target: str | None) -> Fault | None:
-        """The fault for this call, if one matches (spending one of its ``times``)."""
-        with self._lock:
-            for fault in self._faults:
-                if not _matches(fault, access_key, operation, target):
-                    continue
-                if fault.probability is not None and self._rng.random() >= fault.probability:
-                    continue
-                if fault.times is not None:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self._faults.remove(fault)
-                return fault
-        return None
-
-
-def _matches(fault: Fault, access_key: str, operation: str, target: str | None) -> bool:
-    return (
-        fault.operation in (None, operation)
-        and fault.access_key in (None, access_key)
-        and fault.target in (None, target)
-    )
 
 
 class SignatureLockout:
@@ -234,7 +139,7 @@ def scope(account: AccountState, routed: Routed, request: Request) -> Project | 
     return project
 
 
-def throttle(limits: CallRateLimits, access_key: str, operation: str) -> None:
+def throttle(limits: RateLimits, access_key: str, operation: str) -> None:
     """429 APIGW.0308 when the caller is over its rate for this operation."""
     limit = limits.admit(access_key, operation)
     if limit is not None:

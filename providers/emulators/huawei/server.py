@@ -11,14 +11,13 @@ over HTTP, so there is no admin surface to secure.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, Self
 
+from providers.emulators.faults import Fault
 from providers.emulators.huawei import (
     cdn_api,
     elb_api,
@@ -29,17 +28,18 @@ from providers.emulators.huawei import (
 )
 from providers.emulators.huawei.context import CallContext, Route
 from providers.emulators.huawei.errors import ApiError
-from providers.emulators.huawei.gateway import Fault, Routed
+from providers.emulators.huawei.gateway import Routed
 from providers.emulators.huawei.setup import EmulatorSetup
 from providers.emulators.huawei.state import AccountState, Project
 from providers.emulators.huawei.transport import (
-    ApiServer,
+    ApiHandler,
     Reply,
     Request,
     error_reply,
     gateway_page,
     json_reply,
 )
+from providers.emulators.serving import HttpServer, ServerThread, StartStop
 from providers.emulators.tls_edge import TlsEdge
 
 ROUTES: Final[tuple[Route, ...]] = (
@@ -50,7 +50,7 @@ ROUTES: Final[tuple[Route, ...]] = (
 _DEFAULT_STATUS: Final = {errors.THROTTLED: 429, errors.IAM_AUTH_FAILED: 401}
 
 
-class HuaweiEmulator(EmulatorSetup):
+class HuaweiEmulator(EmulatorSetup, StartStop):
     """CDN v2 and ELB v3 of many accounts, plus a TLS edge serving what they bind."""
 
     def __init__(
@@ -62,59 +62,28 @@ class HuaweiEmulator(EmulatorSetup):
         clock: Callable[[], float] = time.time,
         seed: int | None = None,
     ) -> None:
-        self._own_edge = edge is None
         super().__init__(edge or TlsEdge(host), clock=clock, seed=seed)
-        self._host, self._port = host, port
-        self._server: ApiServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = ServerThread(
+            lambda: HttpServer((host, port), ApiHandler, self.handle),
+            name="huawei-emulator",
+            along=[self.edge] if edge is None else [],
+        )
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> HuaweiEmulator:
+    def start(self) -> Self:
         """Serve in a daemon thread (and start the TLS edge if this emulator owns it)."""
-        if self._server is not None:
-            return self
-        if self._own_edge:
-            self.edge.start()
-        self._server = ApiServer((self._host, self._port), self.handle)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="huawei-emulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        if self._own_edge:
-            self.edge.stop()
-
-    def __enter__(self) -> HuaweiEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self._serving.stop()
 
     @property
     def endpoint(self) -> str:
         """``http://127.0.0.1:PORT``, for ``with_endpoints([...])`` and ``Region(id, ...)``."""
-        if self._server is None:
-            raise RuntimeError("HuaweiEmulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        host, port = self._serving.address
+        return f"http://{host}:{port}"
 
     @property
     def tls_edge(self) -> str:
@@ -146,13 +115,9 @@ class HuaweiEmulator(EmulatorSetup):
         try:
             gateway.throttle(self.limits, account.access_key, operation)
         except ApiError:
-            with self._lock:
-                self._throttled[(account.access_key, operation)] += 1
+            self._counts.refused(account.access_key, operation)
             raise
-        with self._lock:
-            self._calls[(account.access_key, operation)] += 1
-            if target is not None:
-                self._calls[(account.access_key, operation, target)] += 1
+        self._counts.admitted(account.access_key, operation, target)
         fault = self.faults.take(account.access_key, operation, target)
         if fault is not None:
             failure = self._apply(fault, request_id)

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+from providers.emulators.faults import CallCounts, Fault, FaultPlan, RateLimits
 from providers.emulators.huawei import elb_api, elb_certificates
-from providers.emulators.huawei.gateway import CallRateLimits, Fault, FaultPlan, SignatureLockout
+from providers.emulators.huawei.gateway import SignatureLockout
 from providers.emulators.huawei.state import (
     AccountState,
     CdnDomain,
@@ -57,12 +58,11 @@ class EmulatorSetup:
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
         self._accounts: dict[str, AccountState] = {}
-        self._calls: Counter[tuple[str, ...]] = Counter()
-        self._throttled: Counter[tuple[str, str]] = Counter()
+        self._counts = CallCounts()
         self._uploads: Counter[tuple[str, str]] = Counter()
         self._listener_hosts: dict[str, set[str]] = {}  # listener id -> hostnames on the edge
         # Late-bound on purpose: tests replace ``self.clock`` after construction.
-        self.limits = CallRateLimits(lambda: self.clock())  # noqa: PLW0108
+        self.limits = RateLimits(lambda: self.clock())  # noqa: PLW0108
         self.faults = FaultPlan(random.Random(seed))
         self.lockout = SignatureLockout(lambda: self.clock())  # noqa: PLW0108
 
@@ -248,24 +248,22 @@ class EmulatorSetup:
         access_key: str | None = None,
         target: str | None = None,
     ) -> None:
-        """Make matching calls slow and/or fail (see :class:`.gateway.Fault`).
+        """Make matching calls slow and/or fail (see :class:`providers.emulators.faults.Fault`).
 
         ``operation`` is the vendor's name (``UpdateListener``); ``target`` a listener,
         certificate or domain the call names in its path.
         """
-        if times is not None and times < 1:
-            raise ValueError("times must be at least 1 (or None for unlimited)")
         self.faults.add(
             Fault(
                 operation,
                 access_key,
                 target,
-                error_code,
-                message,
-                http_status,
-                latency,
-                times,
-                probability,
+                error_code=error_code,
+                message=message,
+                http_status=http_status,
+                latency=latency,
+                remaining=times,
+                probability=probability,
             )
         )
 
@@ -276,14 +274,12 @@ class EmulatorSetup:
     def calls(self) -> Counter[tuple[str, ...]]:
         """Snapshot: admitted calls per ``(ak, operation)`` and, for calls naming a listener,
         certificate or domain in their path, per ``(ak, operation, that id)``."""
-        with self._lock:
-            return Counter(self._calls)
+        return self._counts.calls
 
     @property
     def throttled(self) -> Counter[tuple[str, str]]:
         """Snapshot: calls refused with 429 APIGW.0308 per ``(ak, operation)``."""
-        with self._lock:
-            return Counter(self._throttled)
+        return self._counts.throttled
 
     @property
     def uploads(self) -> Counter[tuple[str, str]]:

@@ -7,7 +7,6 @@ services do on upload: PEM chain, matching private key. Times are kept in UTC.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +14,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import NameOID
+
+from providers.emulators.pki import dns_names
 
 
 class CertificateProblem(ValueError):
@@ -39,43 +39,6 @@ def parse_pair(chain_pem: str, key_pem: str) -> tuple[x509.Certificate, ...]:
     if key.public_key().public_bytes(*spki) != chain[0].public_key().public_bytes(*spki):
         raise CertificateProblem("key_mismatch", "The certificate and private key do not match.")
     return chain
-
-
-def fingerprint(cert: x509.Certificate) -> str:
-    """SHA-256 of the DER: how certfleet (and the emulator's counters) name a certificate."""
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-
-
-def common_name(cert: x509.Certificate) -> str:
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    return str(names[0].value) if names else ""
-
-
-def dns_names(cert: x509.Certificate) -> tuple[str, ...]:
-    """DNS SANs; the CN only when the certificate has no SAN extension."""
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        cn = common_name(cert)
-        return (cn,) if cn else ()
-    return tuple(san.value.get_values_for_type(x509.DNSName))
-
-
-def covers(names: tuple[str, ...], hostname: str) -> bool:
-    """RFC 6125 matching: ``*.a.com`` covers ``x.a.com``, not ``a.com`` or ``x.y.a.com``.
-
-    A wildcard acceleration domain ``*.a.com`` is covered only by the name ``*.a.com``.
-    """
-    host = hostname.strip().rstrip(".").lower()
-    for raw in names:
-        name = raw.strip().rstrip(".").lower()
-        if name == host:
-            return True
-        if name.startswith("*.") and not host.startswith("*."):
-            label, _, parent = host.partition(".")
-            if label and parent == name[2:]:
-                return True
-    return False
 
 
 def split_domains(value: str) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""HTTP plumbing of the Huawei emulator: a threaded server and the vendor's answer shapes.
+"""HTTP plumbing of the Huawei emulator: its request handler and the vendor's answer shapes.
 
 Huawei's APIs are REST (GET/POST/PUT/DELETE on resource paths); every answer carries an
 ``X-Request-Id`` header, which the SDK copies into its exceptions' ``request_id``.
@@ -10,10 +10,10 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
 from providers.emulators.huawei.errors import ApiError, Shape
+from providers.emulators.serving import HttpServer, QuietHandler
 
 JSON: Final = "application/json;charset=UTF-8"
 _GATEWAY_PAGE: Final = (
@@ -68,45 +68,23 @@ def gateway_page(status: int, request_id: str) -> Reply:
     return Reply(status, "text/html", page.encode(), request_id)
 
 
-class ApiServer(ThreadingHTTPServer):
-    """Passes every request to ``answer``; one thread per connection."""
+class ApiHandler(QuietHandler):
+    """Every method the SDK uses, on any path."""
 
-    daemon_threads = True
-    request_queue_size = 256
-
-    def __init__(self, address: tuple[str, int], answer: Handle) -> None:
-        self.answer = answer
-        super().__init__(address, _ApiHandler)
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Clients that time out and hang up before the answer are part of the tests; quiet."""
-
-
-class _ApiHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 10  # idle keep-alive connections close, so a stopped emulator leaves no threads
-    # Headers and body leave in two writes; with Nagle on, the client's delayed ACK would
-    # hold every answer back ~40 ms on a kept-alive connection.
-    disable_nagle_algorithm = True
-    server: ApiServer
+    server: HttpServer[Handle]
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
         path, _, query = self.path.partition("?")
         headers = {name.lower(): _as_sent(value) for name, value in self.headers.items()}
-        reply = self.server.answer(Request(self.command, path, query, headers, body))
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        self.send_header("X-Request-Id", reply.request_id)
-        self.end_headers()
-        self.wfile.write(reply.body)
+        request = Request(self.command, path, query, headers, self.read_body())
+        reply = self.server.answer(request)
+        self.send_answer(
+            reply.status,
+            [("Content-Type", reply.content_type), ("X-Request-Id", reply.request_id)],
+            reply.body,
+        )
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815 - http.server's naming
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: request lines are noise in test output."""
 
 
 def _as_sent(value: str) -> str:

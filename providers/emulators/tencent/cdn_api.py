@@ -17,16 +17,11 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Final
 
+from providers.emulators.pki import covers
 from providers.emulators.tencent import errors
 from providers.emulators.tencent.context import Action, ActionContext, paging, text
 from providers.emulators.tencent.errors import ApiError
-from providers.emulators.tencent.state import (
-    AccountState,
-    CdnDomain,
-    covers,
-    default_https,
-    vendor_time,
-)
+from providers.emulators.tencent.state import AccountState, CdnDomain, default_https, vendor_time
 
 SERVICE: Final = "cdn"
 VERSION: Final = "2018-06-06"

@@ -23,18 +23,18 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Final
+from typing import Final, Self
 
+from providers.emulators.faults import CallCounts, Fault, FaultPlan, RateLimits
+from providers.emulators.serving import HttpServer, ServerThread, StartStop
 from providers.emulators.tencent import cdn_api, clb_api, errors, signature, ssl_api, waf_api
 from providers.emulators.tencent.cdn_control import CdnControl
 from providers.emulators.tencent.clb_control import ClbControl
 from providers.emulators.tencent.context import Action, ActionContext, EmulatorSettings
 from providers.emulators.tencent.errors import ApiError
-from providers.emulators.tencent.faults import Fault, FaultPlan, RateLimits
 from providers.emulators.tencent.state import AccountState
 from providers.emulators.tencent.transport import (
-    ApiServer,
+    ApiHandler,
     Reply,
     error_reply,
     gateway_page,
@@ -62,7 +62,7 @@ _TARGETED: Final = frozenset(
 _ALNUM: Final = string.ascii_letters + string.digits
 
 
-class TencentEmulator:
+class TencentEmulator(StartStop):
     """SSL, CDN, CLB and WAF of many accounts, plus a TLS edge serving what they bind.
 
     ``cdn``, ``clb`` and ``waf`` set up and inspect those products (see their controls).
@@ -78,21 +78,22 @@ class TencentEmulator:
         seed: int | None = None,
     ) -> None:
         self.clock = clock  # replace to simulate a skewed client or server clock
-        self._host, self._port = host, port
-        self._own_edge = edge is None
         self.edge = edge or TlsEdge(host)
         self._lock = threading.RLock()
         self._accounts: dict[str, AccountState] = {}
-        self._calls: Counter[tuple[str, ...]] = Counter()
-        self._throttled: Counter[tuple[str, str]] = Counter()
+        self._counts = CallCounts()
         self._errors: Counter[tuple[str, str, str]] = Counter()
         self._limits = RateLimits()
         self._rng = random.Random(seed)
         self._faults = FaultPlan(random.Random(seed))
         self._propagation_delay = 0.0
         self._edge_generation: Counter[str] = Counter()
-        self._server: ApiServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = ServerThread(
+            lambda: HttpServer((host, port), ApiHandler, self.handle),
+            name="tencent-emulator",
+            poll_interval=0.02,  # stop() waits up to this long
+            along=[self.edge] if edge is None else [],
+        )
         self.settings = EmulatorSettings()
         self.cdn = CdnControl(self)
         self.clb = ClbControl(self, self.settings)
@@ -104,51 +105,19 @@ class TencentEmulator:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> TencentEmulator:
+    def start(self) -> Self:
         """Serve in a daemon thread (and start the TLS edge if this emulator owns it)."""
-        if self._server is not None:
-            return self
-        if self._own_edge:
-            self.edge.start()
-        self._server = ApiServer((self._host, self._port), self.handle)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},  # stop() waits up to this long
-            name="tencent-emulator",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serving.start()
         return self
 
     def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        if self._own_edge:
-            self.edge.stop()
-
-    def __enter__(self) -> TencentEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self._serving.stop()
 
     @property
     def endpoint(self) -> str:
         """``127.0.0.1:PORT``, for ``HttpProfile(protocol="http", endpoint=...)``."""
-        if self._server is None:
-            raise RuntimeError("TencentEmulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"{host!s}:{port}"
+        host, port = self._serving.address
+        return f"{host}:{port}"
 
     @property
     def tls_edge(self) -> str:
@@ -195,10 +164,17 @@ class TencentEmulator:
         ``http_status`` answers a gateway page (e.g. 502) that the SDK reports as
         ``ServerNetworkError``. ``probability`` applies the fault to that share of calls.
         """
-        if times is not None and times < 1:
-            raise ValueError("times must be at least 1 (or None for unlimited)")
         self._faults.add(
-            Fault(action, secret_id, error_code, message, http_status, latency, times, probability)
+            Fault(
+                action,
+                secret_id,
+                error_code=error_code,
+                message=message,
+                http_status=http_status,
+                latency=latency,
+                remaining=times,
+                probability=probability,
+            )
         )
 
     def clear_faults(self) -> None:
@@ -212,14 +188,12 @@ class TencentEmulator:
     def calls(self) -> Counter[tuple[str, ...]]:
         """Snapshot: admitted calls per ``(secret_id, action)`` and, for UploadCertificate and
         UpdateDomainConfig, per ``(secret_id, action, target)`` (leaf fingerprint / domain)."""
-        with self._lock:
-            return Counter(self._calls)
+        return self._counts.calls
 
     @property
     def throttled(self) -> Counter[tuple[str, str]]:
         """Snapshot: calls refused with RequestLimitExceeded per ``(secret_id, action)``."""
-        with self._lock:
-            return Counter(self._throttled)
+        return self._counts.throttled
 
     @property
     def errors(self) -> Counter[tuple[str, str, str]]:
@@ -289,15 +263,13 @@ class TencentEmulator:
             raise ApiError(errors.NO_SUCH_VERSION, f"{service} has no version of that name.")
         limit = self._limits.admit(account.secret_id, action)
         if limit is not None:
-            with self._lock:
-                self._throttled[(account.secret_id, action)] += 1
+            self._counts.refused(account.secret_id, action)
             raise ApiError(
                 errors.REQUEST_LIMIT_EXCEEDED,
                 f"Your current request times exceeds the frequency limit `{limit:g}` for a "
                 "second. Please reduce the frequency of calls.",
             )
-        with self._lock:
-            self._calls[(account.secret_id, action)] += 1
+        self._counts.admitted(account.secret_id, action)
         fault = self._faults.take(account.secret_id, action)
         if fault is not None:
             if fault.latency:
@@ -350,7 +322,7 @@ class TencentEmulator:
     ) -> ActionContext:
         def count_target(target: str) -> None:
             if action in _TARGETED:
-                self._calls[(account.secret_id, action, target)] += 1
+                self._counts.targeted(account.secret_id, action, target)
 
         return ActionContext(
             account=account,

@@ -16,15 +16,11 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 
+from providers.emulators.pki import fingerprint
 from providers.emulators.tencent import errors
 from providers.emulators.tencent.context import Action, ActionContext, paging, text
 from providers.emulators.tencent.errors import ApiError
-from providers.emulators.tencent.state import (
-    AccountState,
-    StoredCertificate,
-    der_fingerprint,
-    vendor_time,
-)
+from providers.emulators.tencent.state import AccountState, StoredCertificate, vendor_time
 
 SERVICE: Final = "ssl"
 VERSION: Final = "2019-12-05"
@@ -73,7 +69,7 @@ def store(
     """Validate and keep an upload; returns it and whether an identical one was reused."""
     chain = parse_chain(chain_pem)
     check_key(chain[0], key_pem)
-    identity = tuple(der_fingerprint(c) for c in chain)
+    identity = tuple(fingerprint(c) for c in chain)
     if not repeatable:
         for existing in account.certificates.values():
             if existing.identity == identity:
@@ -92,7 +88,7 @@ def upload_certificate(ctx: ActionContext, params: Mapping[str, Any]) -> dict[st
         raise ApiError(
             errors.MISSING_PARAMETER, "CertificatePrivateKey is required for SVR certificates."
         )
-    ctx.count_target(der_fingerprint(parse_chain(public)[0]))
+    ctx.count_target(fingerprint(parse_chain(public)[0]))
     repeatable = params.get("Repeatable")
     stored, reused = store(
         ctx.account,

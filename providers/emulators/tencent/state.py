@@ -6,15 +6,14 @@ the vendor's way (``YYYY-MM-DD HH:MM:SS`` in Beijing time, GMT+8) by :func:`vend
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
+
+from providers.emulators.pki import common_name, dns_names, fingerprint
 
 BEIJING: Final = timezone(timedelta(hours=8), "GMT+8")
 VENDOR_TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
@@ -43,17 +42,16 @@ class StoredCertificate:
     @property
     def fingerprint(self) -> str:
         """SHA-256 of the leaf's DER: what "the same certificate" means to the vendor."""
-        return der_fingerprint(self.leaf)
+        return fingerprint(self.leaf)
 
     @property
     def identity(self) -> tuple[str, ...]:
         """Fingerprints of leaf and chain: an identical upload has the same identity."""
-        return tuple(der_fingerprint(c) for c in self.chain)
+        return tuple(fingerprint(c) for c in self.chain)
 
     @property
     def common_name(self) -> str:
-        names = self.leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        return str(names[0].value) if names else ""
+        return common_name(self.leaf)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -196,35 +194,3 @@ class AccountState:
     clb_tasks: dict[str, ClbTask] = field(default_factory=dict)
     waf_instances: dict[str, WafInstance] = field(default_factory=dict)
     waf_domains: dict[str, WafDomain] = field(default_factory=dict)  # by DomainId
-
-
-def dns_names(leaf: x509.Certificate) -> tuple[str, ...]:
-    """DNS SANs; the CN only when there is no SAN extension (as CAs used to issue)."""
-    try:
-        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        cns = leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        return (str(cns[0].value),) if cns and cns[0].value else ()
-    return tuple(san.value.get_values_for_type(x509.DNSName))
-
-
-def der_fingerprint(cert: x509.Certificate) -> str:
-    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-
-
-def covers(names: tuple[str, ...], hostname: str) -> bool:
-    """The vendor's rule for "this certificate can serve that domain" (RFC 6125 wildcards).
-
-    ``*.a.com`` covers ``x.a.com`` but neither ``a.com`` nor ``x.y.a.com``; a wildcard
-    domain ``*.a.com`` is covered only by the name ``*.a.com`` itself. Case-insensitive.
-    """
-    host = hostname.rstrip(".").lower()
-    for raw in names:
-        name = raw.rstrip(".").lower()
-        if name == host:
-            return True
-        if name.startswith("*.") and not host.startswith("*."):
-            label, _, parent = host.partition(".")
-            if label and parent == name[2:]:
-                return True
-    return False

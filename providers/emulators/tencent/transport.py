@@ -1,4 +1,4 @@
-"""HTTP plumbing of the Tencent emulator: a threaded server and the vendor's answer shapes.
+"""HTTP plumbing of the Tencent emulator: its request handler and the vendor's answer shapes.
 
 Answers carry exactly ``Content-Type: application/json``: the SDK only parses errors under that
 content type (``; charset=utf-8`` would make it drop them, see VENDOR-NOTES.md).
@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
+
+from providers.emulators.serving import HttpServer, QuietHandler
 
 Reply = tuple[int, str, bytes]  # HTTP status, Content-Type, body
 Handle = Callable[[str, Mapping[str, str], bytes], Reply]  # method, lower-case headers, body
@@ -43,37 +44,12 @@ def gateway_page(status: int) -> Reply:
     return status, "text/html", _GATEWAY_PAGE.format(status=status, reason=reason).encode()
 
 
-class ApiServer(ThreadingHTTPServer):
-    """Serves POST / by passing each request to ``handle``; one thread per connection."""
+class ApiHandler(QuietHandler):
+    """POST / only, as the SDK sends every action."""
 
-    daemon_threads = True
-    request_queue_size = 256
+    server: HttpServer[Handle]
 
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Clients that time out and hang up before the answer are part of the tests; quiet."""
-
-    def __init__(self, address: tuple[str, int], handle: Handle) -> None:
-        self.answer = handle
-        super().__init__(address, _ApiHandler)
-
-
-class _ApiHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 10  # idle keep-alive connections close, so stopped emulators leave no threads
-    # Headers and body leave in two writes; with Nagle on, the body waits for the client's
-    # delayed ACK (~40 ms) on every kept-alive request.
-    disable_nagle_algorithm = True
-    server: ApiServer
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         headers = {name.lower(): value for name, value in self.headers.items()}
-        status, content_type, payload = self.server.answer("POST", headers, body)
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silent: request lines are noise in test output."""
+        status, content_type, payload = self.server.answer("POST", headers, self.read_body())
+        self.send_answer(status, [("Content-Type", content_type)], payload)

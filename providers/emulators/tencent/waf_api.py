@@ -19,10 +19,11 @@ import copy
 from collections.abc import Mapping
 from typing import Any, Final
 
+from providers.emulators.pki import covers, dns_names
 from providers.emulators.tencent import errors, ssl_api
 from providers.emulators.tencent.context import Action, ActionContext, text
 from providers.emulators.tencent.errors import ApiError
-from providers.emulators.tencent.state import WafDomain, covers, dns_names, vendor_time
+from providers.emulators.tencent.state import WafDomain, vendor_time
 
 SERVICE: Final = "waf"
 VERSION: Final = "2018-01-25"

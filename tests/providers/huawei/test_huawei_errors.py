@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ from huaweicloudsdkcore.exceptions.exceptions import (
 )
 
 from providers.base import Account
+from providers.calls import run_call
 from providers.errors import AuthFailed, Permanent, ProviderError, Throttled, Transient
-from providers.huawei.errors import classify, run_call
+from providers.huawei.errors import SDK_FAILURES, classify
 from providers.secrets import Secret
 
 ACCOUNT = Account("huawei:1", "huawei", "HWAKEXAMPLE1234", Secret("the-secret-key"))
@@ -103,10 +105,11 @@ def test_run_call_records_outcomes_and_never_chains_the_sdk_error() -> None:
     def throttle() -> None:
         raise ClientRequestException(429, SdkError("", "429", "too many 429 error responses"))
 
+    vendor = {"failures": SDK_FAILURES, "classify": partial(classify, permissions=())}
     with pytest.raises(Throttled) as caught:
-        run_call(Hooks(), ACCOUNT, "elb", "ListListeners", throttle, permissions=())
+        run_call(Hooks(), ACCOUNT, "elb", "ListListeners", throttle, **vendor)
     with pytest.raises(ZeroDivisionError):  # our own bugs are not vendor failures
-        run_call(Hooks(), ACCOUNT, "elb", "ListListeners", lambda: 1 / 0, permissions=())
+        run_call(Hooks(), ACCOUNT, "elb", "ListListeners", lambda: 1 / 0, **vendor)
 
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
     assert records == [("ListListeners", "throttled")]

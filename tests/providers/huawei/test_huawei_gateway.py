@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,7 +23,6 @@ from huaweicloudsdkelb.v3 import (
 
 from providers.base import Account
 from providers.emulators.huawei import HuaweiEmulator
-from providers.emulators.huawei.gateway import CallRateLimits, Fault, FaultPlan
 from providers.emulators.huawei.transport import Request
 from providers.emulators.pki import Authority
 from providers.errors import AuthFailed, Throttled, Transient
@@ -190,33 +188,3 @@ def test_injected_gateway_page_and_read_timeout_are_transient(
 
 def _request(method: str, path: str) -> Request:
     return Request(method, path, "", {}, b"")
-
-
-def test_fault_rules_match_operation_key_and_target_and_run_out() -> None:
-    plan = FaultPlan(random.Random(3))
-    rule = dict(error_code="ELB.8902", message=None, http_status=None, latency=0.0)
-    plan.add(Fault("UpdateListener", "AK1", "l-1", times=2, probability=None, **rule))
-    plan.add(Fault(None, None, None, times=None, probability=0.0, **rule))  # never fires
-
-    taken = [
-        plan.take("AK1", "UpdateListener", "l-2"),
-        plan.take("AK2", "UpdateListener", "l-1"),
-        plan.take("AK1", "UpdateListener", "l-1"),
-        plan.take("AK1", "UpdateListener", "l-1"),
-        plan.take("AK1", "UpdateListener", "l-1"),
-    ]
-
-    assert [fault is not None for fault in taken] == [False, False, True, True, False]
-
-
-def test_rate_limits_refill_per_key_and_operation_with_the_clock() -> None:
-    now = [100.0]
-    limits = CallRateLimits(lambda: now[0])
-    limits.set(None, 2)
-
-    burst = [limits.admit("AK1", "ListDomains") for _ in range(3)]
-    other = limits.admit("AK2", "ListDomains")
-    now[0] += 0.5
-    refilled = limits.admit("AK1", "ListDomains")
-
-    assert burst == [None, None, 2] and other is None and refilled is None
