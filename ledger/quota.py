@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy.orm import Session, aliased
 
 from ledger.db import changed
 from ledger.errors import InputError, QuotaExhausted
 from ledger.models import Deployment, QuotaBalance, QuotaEntry
+from ledger.timeutil import utcnow
 
 BALANCE_ROW = 1
 REFUNDABLE_STATES = ("failed", "cancelled")
@@ -49,20 +50,13 @@ def buy(session: Session, units: int, note: str | None = None) -> int:
 def debit(session: Session, deployment_ids: Sequence[int]) -> None:
     """Debit one unit per deployment, all or nothing; raises :class:`QuotaExhausted`.
 
-    The conditional UPDATE takes the balance row's lock first, so concurrent submissions
-    serialise there and none can spend units another has already taken.
+    The conditional UPDATE of the balance row comes last: every debit and refund of the fleet
+    queues on that row's lock, which is held until commit, so the journal rows are written
+    first and the lock is taken only for the final statement and the commit.
     """
     needed = len(deployment_ids)
     if needed == 0:
         return
-    taken = changed(
-        session,
-        update(QuotaBalance)
-        .where(QuotaBalance.id == BALANCE_ROW, QuotaBalance.units >= needed)
-        .values(units=QuotaBalance.units - needed),
-    )
-    if taken != 1:
-        raise QuotaExhausted(needed, balance(session))
     session.execute(
         insert(QuotaEntry),
         [{"kind": "debit", "units": -1, "deployment_id": d} for d in deployment_ids],
@@ -70,6 +64,23 @@ def debit(session: Session, deployment_ids: Sequence[int]) -> None:
     session.execute(
         update(Deployment).where(Deployment.id.in_(deployment_ids)).values(charged=True)
     )
+    taken = changed(
+        session,
+        update(QuotaBalance)
+        .where(QuotaBalance.id == BALANCE_ROW, QuotaBalance.units >= needed)
+        .values(units=QuotaBalance.units - needed),
+    )
+    if taken != 1:
+        # Undo this call's writes even if a caller kept the transaction after the error.
+        session.execute(
+            delete(QuotaEntry).where(
+                QuotaEntry.kind == "debit", QuotaEntry.deployment_id.in_(deployment_ids)
+            )
+        )
+        session.execute(
+            update(Deployment).where(Deployment.id.in_(deployment_ids)).values(charged=False)
+        )
+        raise QuotaExhausted(needed, balance(session))
 
 
 def refund(session: Session, deployment_id: int, note: str | None = None) -> bool:
@@ -77,26 +88,32 @@ def refund(session: Session, deployment_id: int, note: str | None = None) -> boo
 
     Idempotent: a deployment that was never debited, was already refunded, or has not failed
     (or been cancelled) gets nothing, and the unique (deployment_id, kind) constraint stops a
-    concurrent second refund at commit.
+    concurrent second refund at commit. The conditions and the journal row are one
+    ``INSERT … SELECT`` and the balance row is updated last (see :func:`debit`).
     """
-    state = session.execute(
-        select(Deployment.state).where(Deployment.id == deployment_id)
-    ).scalar_one_or_none()
-    if state not in REFUNDABLE_STATES:
+    entries = aliased(QuotaEntry)
+    owed = select(
+        literal("refund"),
+        literal(1),
+        Deployment.id,
+        literal(note, QuotaEntry.note.type),
+        literal(utcnow(), QuotaEntry.created_at.type),
+    ).where(
+        Deployment.id == deployment_id,
+        Deployment.state.in_(REFUNDABLE_STATES),
+        select(entries.id)
+        .where(entries.deployment_id == deployment_id, entries.kind == "debit")
+        .exists(),
+        ~select(entries.id)
+        .where(entries.deployment_id == deployment_id, entries.kind == "refund")
+        .exists(),
+    )
+    columns = ["kind", "units", "deployment_id", "note", "created_at"]
+    written = session.execute(
+        insert(QuotaEntry).from_select(columns, owed).returning(QuotaEntry.id)
+    ).first()
+    if written is None:
         return False
-    owed = session.execute(
-        select(func.count())
-        .select_from(QuotaEntry)
-        .where(QuotaEntry.deployment_id == deployment_id, QuotaEntry.kind == "debit")
-    ).scalar_one()
-    already = session.execute(
-        select(func.count())
-        .select_from(QuotaEntry)
-        .where(QuotaEntry.deployment_id == deployment_id, QuotaEntry.kind == "refund")
-    ).scalar_one()
-    if not owed or already:
-        return False
-    session.add(QuotaEntry(kind="refund", units=1, deployment_id=deployment_id, note=note))
     session.execute(
         update(QuotaBalance)
         .where(QuotaBalance.id == BALANCE_ROW)

@@ -24,6 +24,7 @@ Rules, and the reasons for the ones RFC 6125 leaves open:
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,11 @@ from ledger.dnsnames import InvalidDnsName, is_wildcard, normalize_dns_name
 K = TypeVar("K")
 
 _ONE_CERTIFICATE = "(the resource serves them with one certificate)"
+# What normalize_dns_name returns unchanged: lower-case ASCII labels of letters, digits,
+# hyphens (not at either end) and underscores, an optional leading "*." and no trailing dot.
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_CANONICAL = re.compile(rf"(?:\*\.)?{_LABEL}(?:\.{_LABEL})*")
+_MAX_NAME_LENGTH = 253
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,9 @@ class CandidateCert:
     names: tuple[str, ...]
     not_after: datetime
     fingerprint: str
+
+
+_NONE: list[CandidateCert] = []  # the shared empty answer of a lookup; never mutated
 
 
 @dataclass(frozen=True)
@@ -104,14 +113,18 @@ class CertificateIndex:
     """
 
     def __init__(self, certificates: Iterable[CandidateCert]) -> None:
-        self._exact: defaultdict[str, list[CandidateCert]] = defaultdict(list)
-        self._wildcard: defaultdict[str, list[CandidateCert]] = defaultdict(list)
+        exact: defaultdict[str, list[CandidateCert]] = defaultdict(list)
+        wildcard: defaultdict[str, list[CandidateCert]] = defaultdict(list)
         for cert in certificates:
             for name in _usable_names(cert):
-                self._exact[name].append(cert)
+                exact[name].append(cert)
                 base = _wildcard_base(name)
                 if base is not None:
-                    self._wildcard[base].append(cert)
+                    wildcard[base].append(cert)
+        # Each list is kept best first, so a host that only one list covers (most hosts) is
+        # answered without sorting or merging anything.
+        self._exact = {name: _by_preference(certs) for name, certs in exact.items()}
+        self._wildcard = {base: _by_preference(certs) for base, certs in wildcard.items()}
 
     def covering(self, hostname: str) -> list[CandidateCert]:
         """Candidates that cover ``hostname``, best first."""
@@ -132,6 +145,17 @@ class CertificateIndex:
             found.update((cert.id, cert) for cert in self._wildcard.get(parent, ()))
         return found
 
+    def _ranked(self, host: str) -> list[CandidateCert]:
+        """Candidates covering a normalized host, best first (what ``_covering`` holds)."""
+        exact = self._exact.get(host, _NONE)
+        parent = _wildcard_parent(host)
+        wildcard = self._wildcard.get(parent, _NONE) if parent is not None else _NONE
+        if not wildcard:
+            return exact
+        if not exact:
+            return wildcard
+        return _by_preference(self._covering(host).values())
+
     def _choose(self, hostnames: Sequence[str]) -> Choice | str:
         """The choice for ``hostnames``, or the sentence explaining why there is none."""
         hosts: dict[str, str] = {}  # normalized -> as the resource spells it
@@ -142,16 +166,28 @@ class CertificateIndex:
             hosts.setdefault(host, hostname.strip())
         if not hosts:
             return "the resource serves no hostnames"
+        if len(hosts) == 1:  # most resources: one lookup, already ranked
+            host, spelled = next(iter(hosts.items()))
+            ranked = self._ranked(host)
+            return Choice(ranked[0], tuple(ranked[1:])) if ranked else _uncovered([spelled])
+        return self._choose_common(hosts)
+
+    def _choose_common(self, hosts: dict[str, str]) -> Choice | str:
+        """The best candidate covering every one of several hosts (normalized -> spelled)."""
         per_host = {host: self._covering(host) for host in hosts}
         uncovered = [hosts[host] for host, found in per_host.items() if not found]
         if uncovered:
-            return f"no selected certificate covers {', '.join(uncovered)}"
+            return _uncovered(uncovered)
         common = _common_to_all(list(per_host.values()))
         if not common:
             listed = ", ".join(hosts.values())
             return f"no single certificate covers all of {listed} {_ONE_CERTIFICATE}"
         ranked = _by_preference(common)
         return Choice(ranked[0], tuple(ranked[1:]))
+
+
+def _uncovered(spelled: Sequence[str]) -> str:
+    return f"no selected certificate covers {', '.join(spelled)}"
 
 
 def match(
@@ -171,6 +207,10 @@ def match(
 
 
 def _normalized(name: str) -> str | None:
+    # Nearly every name reaching the matcher is already canonical (the ledger stores that
+    # form); one C-level regex check then replaces the label-by-label normalization.
+    if len(name) <= _MAX_NAME_LENGTH and _CANONICAL.fullmatch(name):
+        return name
     try:
         return normalize_dns_name(name)
     except InvalidDnsName:

@@ -15,8 +15,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any, Final
 
 import redis
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 
 from ledger import quota, tasks
 from ledger.accounts import add_account
@@ -32,7 +34,7 @@ from ledger.certstore import import_certificate
 from ledger.db import Database
 from ledger.models import TERMINAL_STATES
 from ledger.timeutil import utcnow
-from ledger.vault import Vault
+from ledger.vault import KEY_ENV, Vault, generate_key, load_vault
 from providers.emulators.pki import Authority
 from providers.emulators.tencent import TencentEmulator
 from scheduler.drafting import draft_task
@@ -152,6 +154,14 @@ class FleetProcesses:
     def tail_logs(self, chars: int = 2000) -> str:
         return "\n".join(p.read_text()[-chars:] for p in self.logs.glob("*.log"))
 
+    def pids(self) -> list[int]:
+        """The pids of the processes started here that are still running (roots of trees)."""
+        return [p.pid for p in self.processes.values() if p.poll() is None]
+
+    def exited(self) -> dict[str, int]:
+        """Processes that ended on their own, by name, with their exit codes."""
+        return {n: p.returncode for n, p in self.processes.items() if p.poll() is not None}
+
 
 def fleet_env(
     *, database_url: str, broker_url: str, vault_key: str, data_dir: Path, **extra: str
@@ -168,6 +178,7 @@ def fleet_env(
             "CERTFLEET_BROKER_URL": broker_url,
             "CERTFLEET_VAULT_KEY": vault_key,
             "CERTFLEET_DATA_DIR": str(data_dir),
+            "CERTFLEET_METRICS_HOST": "127.0.0.1",
         }
     )
     env.update({f"CERTFLEET_{k.upper()}": v for k, v in extra.items()})
@@ -179,9 +190,14 @@ def wait_terminal(
 ) -> float:
     """Block until every deployment of the tasks is terminal; returns the seconds it took."""
     started = time.monotonic()
+    counts: list[Counter[str]] = []
     while time.monotonic() - started < timeout:
-        with database.unit_of_work() as session:
-            counts = [tasks.progress(session, t) for t in task_ids]
+        try:
+            with database.unit_of_work() as session:
+                counts = [tasks.progress(session, t) for t in task_ids]
+        except DBAPIError:  # the database is restarting (chaos): ask again
+            time.sleep(poll)
+            continue
         if all(set(c) <= set(TERMINAL_STATES) for c in counts):
             return time.monotonic() - started
         time.sleep(poll)
@@ -287,3 +303,92 @@ def seed_tencent_campaign(
                 tasks.submit(session, task_id)
         campaign.task_ids.append(task_id)
     return campaign
+
+
+class FleetLab:
+    """Everything one fleet run needs, torn down by :meth:`close`: a fresh schema (migrated),
+    the fleet's vault key, a private Redis and the process set (see :class:`FleetProcesses`).
+
+    ``settings`` become ``CERTFLEET_<NAME>`` variables of every fleet process.
+    """
+
+    def __init__(self, admin_url: str, workdir: Path, **settings: str) -> None:
+        self.workdir = workdir
+        self.url = fresh_schema(admin_url)
+        self.database = Database(self.url)
+        self.database.upgrade()
+        self.key = generate_key()
+        self.vault = load_vault(workdir, embedded=False, env={KEY_ENV: self.key})
+        self.redis = PrivateRedis(workdir)
+        self.redis.start()
+        (workdir / "logs").mkdir(exist_ok=True)
+        env = fleet_env(
+            database_url=self.url,
+            broker_url=self.redis.url,
+            vault_key=self.key,
+            data_dir=workdir / "data",
+            **settings,
+        )
+        self.fleet = FleetProcesses(env, workdir / "logs")
+
+    def wait_for_workers(self, processes: int, timeout: float = 60.0) -> None:
+        """Block until ``processes`` worker processes have polled the broker once."""
+        client = redis.Redis.from_url(self.redis.url)
+        deadline = time.monotonic() + timeout
+        while client.zcard("dramatiq:__heartbeats__") < processes:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"workers not up after {timeout}s:\n{self.fleet.tail_logs()}")
+            time.sleep(0.1)
+
+    def start_scheduler(self, name: str, interval: float = 0.2, timeout: float = 60.0) -> None:
+        """Start a scheduler process and wait until its first pass succeeded (``/readyz``)."""
+        port = free_port()
+        self.fleet.spawn(
+            name, "scheduler", "--interval", str(interval), "--metrics-port", str(port)
+        )
+        deadline = time.monotonic() + timeout
+        while not _ready(port):
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"scheduler not ready after {timeout}s:\n{self.fleet.tail_logs()}"
+                )
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        self.fleet.stop_all()
+        self.redis.stop()
+        self.database.dispose()
+
+
+def _ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+def restart_postgres(timeout: float = 60.0) -> float:
+    """Restart the machine's own PostgreSQL cluster (chaos only); returns seconds until it
+    accepts connections again."""
+    version = sorted(p.name for p in Path("/etc/postgresql").iterdir())[0]
+    started = time.monotonic()
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=timeout,
+    )
+    wait_for_postgres(timeout)
+    return time.monotonic() - started
+
+
+def wait_for_postgres(timeout: float = 60.0) -> None:
+    """Block until PostgreSQL on 127.0.0.1:5432 accepts connections."""
+    deadline = time.monotonic() + timeout
+    while subprocess.run(
+        ["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"], check=False
+    ).returncode:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"PostgreSQL not back after {timeout}s")
+        time.sleep(0.2)
