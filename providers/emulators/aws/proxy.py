@@ -198,7 +198,9 @@ def _target(request: ApiRequest) -> str:
             text = base64.b64decode(str(encoded or ""), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             text = ""
-        return _leaf_fingerprint(text)
+        # ACM is regional: the same certificate imported into two regions is two uploads of
+        # different things (CloudFront needs us-east-1, a load balancer its own region).
+        return f"{request.region}:{_leaf_fingerprint(text)}"
     return str(request.document.get("CertificateArn") or "")
 
 
