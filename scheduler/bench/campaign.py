@@ -11,7 +11,6 @@ bind the vendor saw, see :mod:`scheduler.bench.clouds`), and ``/proc`` (worker C
 from __future__ import annotations
 
 import os
-import statistics
 import threading
 import time
 from collections import Counter
@@ -21,16 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from ledger import quota, tasks
 from ledger.certificates import validate_bundle
 from ledger.certstore import import_certificate
-from ledger.models import Account, Deployment, Resource, Task
 from ledger.timeutil import utcnow
 from providers.emulators.pki import Authority
-from scheduler.bench import figures
+from scheduler.bench import figures, outcomes
 from scheduler.bench.clouds import BenchCloud, Estate, Faults, VendorLog
 from scheduler.bench.lab import FleetLab, wait_terminal
 from scheduler.bench.procstats import ProcessWatch, own_cpu_seconds, worker_usage
@@ -40,6 +35,7 @@ from scheduler.task_spec import TaskSpec
 WORKER = "workers"
 SCHEDULER = "scheduler"
 TIMELINE_STEP = 10  # seconds
+SCHEDULER_INTERVAL = 1.0  # seconds, `certfleet scheduler`'s default
 MAKESPAN_TARGET = 1.10
 THROTTLE_TARGET = 0.005
 
@@ -152,7 +148,9 @@ def run(
     lab = prepared.lab
     for host in range(spec.hosts):
         start_worker(lab, spec, f"{WORKER}-{host}")
-    lab.start_scheduler(SCHEDULER)  # a fleet's scheduler is already running when tasks come
+    # A fleet's scheduler is already running when tasks come, at its default interval (its
+    # reaper re-sends overdue deployments on every pass, so the interval matters under faults).
+    lab.start_scheduler(SCHEDULER, interval=SCHEDULER_INTERVAL)
     lab.wait_for_workers(spec.hosts * spec.processes)
     for cloud in prepared.clouds:
         cloud.behave(spec.faults)
@@ -173,26 +171,13 @@ def run(
     logs = [cloud.log().since(start) for cloud, start in zip(prepared.clouds, before, strict=True)]
     usage = worker_usage(watch.samples(), baseline)
     with lab.database.unit_of_work() as session:
-        states = Counter(
-            dict(
-                session.execute(
-                    select(Deployment.state, func.count()).group_by(Deployment.state)
-                ).all()
-            )
-        )
-        first_submitted = session.execute(select(func.min(Task.submitted_at))).scalar_one()
-        finished = [
-            (at - first_submitted).total_seconds()
-            for at in session.execute(select(Deployment.finished_at)).scalars()
-            if at is not None and first_submitted is not None
-        ]
-        phases = _phases(session)
-    timeline = Counter(int(seconds // TIMELINE_STEP) for seconds in finished)
-    result_timeline = [timeline[i] for i in range(max(timeline, default=-1) + 1)]
+        states = outcomes.states(session)
+        timeline = outcomes.timeline(session, TIMELINE_STEP)
+        phases = outcomes.phases(session)
     return CampaignRun(
         makespan,
         states,
-        result_timeline,
+        timeline,
         phases,
         logs,
         {
@@ -204,30 +189,6 @@ def run(
         },
         events,
     )
-
-
-def _phases(session: Session) -> dict[str, dict[str, list[float]]]:
-    """When each account's deployments of each product finished (seconds after submission):
-    first, median and last. Products of one account have separate rate-limit budgets, so
-    phases that follow each other instead of overlapping show budgets left idle."""
-    rows = session.execute(
-        select(Account.name, Resource.product, Deployment.finished_at, Task.submitted_at)
-        .join(Task, Task.id == Deployment.task_id)
-        .join(Resource, Resource.id == Deployment.resource_id)
-        .join(Account, Account.id == Task.account_id)
-    ).all()
-    grouped: dict[str, dict[str, list[float]]] = {}
-    for account, product, finished, submitted in rows:
-        if finished is not None and submitted is not None:
-            elapsed = (finished - submitted).total_seconds()
-            grouped.setdefault(account, {}).setdefault(product, []).append(elapsed)
-    return {
-        account: {
-            product: [round(min(v), 1), round(statistics.median(v), 1), round(max(v), 1)]
-            for product, v in sorted(products.items())
-        }
-        for account, products in sorted(grouped.items())
-    }
 
 
 def start_worker(lab: FleetLab, spec: CampaignSpec, name: str) -> None:
@@ -265,13 +226,47 @@ def report(prepared: Prepared, spec: CampaignSpec, result: CampaignRun) -> dict[
     """The campaign's JSON figures."""
     deployments = sum(e.resources for e in prepared.estates)
     ideal = figures.ideal_makespan(prepared.clouds, result.logs)
-    budget = figures.budget_makespan(prepared.clouds, result.logs)
     calls = figures.call_totals(result.logs)
     ratio = result.makespan / ideal.seconds if ideal.seconds else None
+    throttled = calls.throttles / calls.total if calls.total else 0.0
     return {
         "bench": "campaign",
         "deployments": deployments,
         "outcomes": dict(result.states),
+        **_setting(prepared, spec),
+        "makespan_s": round(result.makespan, 2),
+        "ideal_makespan_s": round(ideal.seconds, 2),
+        "ideal_bottleneck": ideal.as_dict(),
+        "makespan_over_ideal": round(ratio, 3) if ratio else None,
+        "certfleet_budget": _budget(prepared, result),
+        "calls": calls.total,
+        "calls_per_deployment": round(calls.total / deployments, 2),
+        "calls_by_action": dict(calls.by_action.most_common()),
+        "throttle_answers": calls.throttles,
+        "throttle_share_of_calls": round(throttled, 5),
+        "deployments_per_s": round(deployments / result.makespan, 2),
+        **_costs(result, deployments),
+        "seconds_to_seed_and_draft": round(prepared.seconds_to_prepare, 1),
+        f"finished_per_{TIMELINE_STEP}s": result.timeline,
+        "finished_s_first_median_last": result.phases,
+        "reaper_reenqueued_messages": outcomes.reenqueued(prepared.lab.fleet.logs, "scheduler*"),
+        "double_uploads_at_vendor": sum(
+            n - 1 for log in result.logs for n in log.uploads.values() if n > 1
+        ),
+        "double_binds_at_vendor": sum(
+            n - 1 for log in result.logs for n in log.binds.values() if n > 1
+        ),
+        "ledger_schema": prepared.lab.url.rsplit("%3D", 1)[-1],
+        "targets": {
+            "makespan_over_ideal<=1.10": bool(ratio and ratio <= MAKESPAN_TARGET),
+            "throttle_share<=0.005": bool(calls.total and throttled <= THROTTLE_TARGET),
+        },
+    }
+
+
+def _setting(prepared: Prepared, spec: CampaignSpec) -> dict[str, Any]:
+    """What ran: the clouds (accounts, resources, vendor behaviour) and the fleet."""
+    return {
         "clouds": {
             e.provider: {
                 "accounts": len(e.accounts),
@@ -287,58 +282,43 @@ def report(prepared: Prepared, spec: CampaignSpec, result: CampaignRun) -> dict[
             "settings": spec.settings,
             "machine_cores": os.cpu_count(),
         },
-        "makespan_s": round(result.makespan, 2),
-        "ideal_makespan_s": round(ideal.seconds, 2),
-        "ideal_bottleneck": ideal.as_dict(),
-        "makespan_over_ideal": round(ratio, 3) if ratio else None,
-        "certfleet_budget": {
-            "note": (
-                "certfleet budgets each API family (reads and writes of a product together) at "
-                "the vendor's per-action rate, and aims at HEADROOM of it; these are the bounds "
-                "that budget implies, for the same calls"
-            ),
-            "headroom": figures.HEADROOM,
-            "family_budget_makespan_s": round(budget.seconds, 2),
-            "family_budget_bottleneck": budget.as_dict(),
-            "at_headroom_makespan_s": round(budget.seconds / figures.HEADROOM, 2),
-            "makespan_over_at_headroom": round(
-                result.makespan * figures.HEADROOM / budget.seconds, 3
-            )
-            if budget.seconds
-            else None,
-        },
-        "calls": calls.total,
-        "calls_per_deployment": round(calls.total / deployments, 2),
-        "calls_by_action": dict(calls.by_action.most_common()),
-        "throttle_answers": calls.throttles,
-        "throttle_share_of_calls": round(calls.throttles / calls.total, 5) if calls.total else 0,
-        "deployments_per_s": round(deployments / result.makespan, 2),
-        "worker_cpu_s_per_deployment": round(result.usage["worker_cpu_s"] / deployments, 4),
+    }
+
+
+def _budget(prepared: Prepared, result: CampaignRun) -> dict[str, Any]:
+    """The bounds certfleet's own rate-limit budget implies, for the same calls."""
+    budget = figures.budget_makespan(prepared.clouds, result.logs)
+    at_headroom = budget.seconds / figures.HEADROOM
+    return {
+        "note": (
+            "certfleet budgets each API family (reads and writes of a product together) at "
+            "the vendor's per-action rate, and aims at HEADROOM of it; these are the bounds "
+            "that budget implies, for the same calls"
+        ),
+        "headroom": figures.HEADROOM,
+        "family_budget_makespan_s": round(budget.seconds, 2),
+        "family_budget_bottleneck": budget.as_dict(),
+        "at_headroom_makespan_s": round(at_headroom, 2),
+        "makespan_over_at_headroom": round(result.makespan / at_headroom, 3)
+        if at_headroom
+        else None,
+    }
+
+
+def _costs(result: CampaignRun, deployments: int) -> dict[str, Any]:
+    """What the fleet's workers and the bench process (the emulators) spent."""
+    usage = result.usage
+    return {
+        "worker_cpu_s_per_deployment": round(usage["worker_cpu_s"] / deployments, 4),
         "worker_cpu_share_of_machine": round(
-            result.usage["worker_cpu_s"] / (result.makespan * (os.cpu_count() or 1)), 3
+            usage["worker_cpu_s"] / (result.makespan * (os.cpu_count() or 1)), 3
         ),
         "peak_rss_mb_per_worker": {
-            "max": round(result.usage["peak_rss_mb_per_worker_max"], 1),
-            "mean": round(result.usage["peak_rss_mb_per_worker_mean"], 1),
-            "processes": result.usage["worker_processes"],
+            "max": round(usage["peak_rss_mb_per_worker_max"], 1),
+            "mean": round(usage["peak_rss_mb_per_worker_mean"], 1),
+            "processes": usage["worker_processes"],
         },
-        "emulators_and_bench_cpu_s": round(result.usage["bench_process_cpu_s"], 1),
-        "seconds_to_seed_and_draft": round(prepared.seconds_to_prepare, 1),
-        f"finished_per_{TIMELINE_STEP}s": result.timeline,
-        "finished_s_first_median_last": result.phases,
-        "double_uploads_at_vendor": sum(
-            n - 1 for log in result.logs for n in log.uploads.values() if n > 1
-        ),
-        "double_binds_at_vendor": sum(
-            n - 1 for log in result.logs for n in log.binds.values() if n > 1
-        ),
-        "ledger_schema": prepared.lab.url.rsplit("%3D", 1)[-1],
-        "targets": {
-            "makespan_over_ideal<=1.10": bool(ratio and ratio <= MAKESPAN_TARGET),
-            "throttle_share<=0.005": bool(
-                calls.total and calls.throttles / calls.total <= THROTTLE_TARGET
-            ),
-        },
+        "emulators_and_bench_cpu_s": round(usage["bench_process_cpu_s"], 1),
     }
 
 

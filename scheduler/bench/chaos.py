@@ -111,7 +111,7 @@ def _restart(lab: FleetLab, spec: campaign.CampaignSpec, name: str) -> None:
     if name.startswith(campaign.WORKER):
         campaign.start_worker(lab, spec, name)
     else:
-        lab.fleet.scheduler(name, interval=0.2)
+        lab.fleet.scheduler(name, interval=campaign.SCHEDULER_INTERVAL)
 
 
 def _finished_share(lab: FleetLab, total: int) -> float | None:

@@ -57,6 +57,10 @@ ShardsOption = Annotated[
     int, typer.Option(help="CERTFLEET_SHARDS of the fleet (queues per provider)")
 ]
 PostgresOption = Annotated[str, typer.Option(help="PostgreSQL admin URL")]
+ReapGraceOption = Annotated[
+    int | None,
+    typer.Option(help="CERTFLEET_REAP_GRACE_SECONDS of the fleet [default: the fleet's, 30]"),
+]
 KeepOption = Annotated[
     Path | None, typer.Option(help="Keep logs and work files in this new directory")
 ]
@@ -69,6 +73,7 @@ def _campaign_spec(
     processes: int,
     threads: int,
     shards: int,
+    reap_grace: int | None = None,
 ) -> Any:
     from scheduler.bench.campaign import CampaignSpec  # noqa: PLC0415
 
@@ -90,7 +95,8 @@ def _campaign_spec(
         hosts=hosts,
         processes=processes,
         threads=threads,
-        settings={"shards": str(shards)},
+        settings={"shards": str(shards)}
+        | ({"reap_grace_seconds": str(reap_grace)} if reap_grace is not None else {}),
         shares=shares,
     )
 
@@ -118,6 +124,7 @@ def campaign(
     processes: ProcessesOption = 2,
     threads: ThreadsOption = 16,
     shards: ShardsOption = 16,
+    reap_grace: ReapGraceOption = None,
     postgres: PostgresOption = DEFAULT_POSTGRES,
     keep: KeepOption = None,
 ) -> None:
@@ -135,6 +142,7 @@ def campaign(
         processes,
         threads,
         shards,
+        reap_grace,
     )
     with _workdir(keep) as workdir:
         print_json(bench.bench(postgres, spec, workdir))
@@ -155,6 +163,7 @@ def baseline(
     processes: ProcessesOption = 2,
     threads: ThreadsOption = 16,
     shards: ShardsOption = 16,
+    reap_grace: ReapGraceOption = None,
     postgres: PostgresOption = DEFAULT_POSTGRES,
     keep: KeepOption = None,
 ) -> None:
@@ -172,6 +181,7 @@ def baseline(
         processes,
         threads,
         shards,
+        reap_grace,
     )
     with _workdir(keep) as workdir:
         print_json(bench.bench(postgres, spec, sample, workdir))
@@ -216,6 +226,7 @@ def chaos(
     processes: ProcessesOption = 1,
     threads: ThreadsOption = 16,
     shards: ShardsOption = 16,
+    reap_grace: ReapGraceOption = None,
     kill_every: Annotated[float, typer.Option(help="Seconds between worker SIGKILLs")] = 5.0,
     restart_postgres: Annotated[
         bool,
@@ -242,8 +253,9 @@ def chaos(
         processes,
         threads,
         shards,
+        reap_grace,
     )
-    spec = replace(spec, faults=bench.DEFAULT_FAULTS)
+    spec = replace(spec, faults=bench.DEFAULT_FAULTS, timeout=4 * 3600)
     plan = bench.ChaosPlan(kill_every=kill_every, restart_postgres=restart_postgres)
     with _workdir(keep) as workdir:
         result = bench.bench(postgres, spec, plan, workdir, fault_free=fault_free)
