@@ -84,14 +84,14 @@ class CallHooks(Protocol):
     ask the caller to come back later.
     """
 
-    def acquire(self, account: Account, family: str) -> None:
-        """Wait for (or refuse) a request token for this account and API family."""
+    def acquire(self, account: Account, family: str, action: str) -> None:
+        """Wait for (or refuse) a request token for this account's ``action`` of ``family``."""
 
     def record(self, account: Account, action: str, outcome: str, seconds: float) -> None:
         """Note one call's outcome: ok, throttled, transient or permanent."""
 
-    def throttled(self, account: Account, family: str, retry_after: float) -> None:
-        """The vendor throttled us: slow this account's bucket down for a while."""
+    def throttled(self, account: Account, family: str, action: str, retry_after: float) -> None:
+        """The vendor throttled ``action``: slow the bucket it was taken from down a while."""
 
     def exclusive(self, account: Account, scope: str) -> AbstractContextManager[None]:
         """Hold a fleet-wide lock on ``scope`` around a change the vendor serialises.
@@ -105,13 +105,13 @@ class CallHooks(Protocol):
 class NoHooks:
     """Hooks that do nothing: for discovery from the CLI and for tests of adapters alone."""
 
-    def acquire(self, account: Account, family: str) -> None:
+    def acquire(self, account: Account, family: str, action: str) -> None:
         """Never waits."""
 
     def record(self, account: Account, action: str, outcome: str, seconds: float) -> None:
         """Records nothing."""
 
-    def throttled(self, account: Account, family: str, retry_after: float) -> None:
+    def throttled(self, account: Account, family: str, action: str, retry_after: float) -> None:
         """Ignores throttles."""
 
     def exclusive(self, account: Account, scope: str) -> AbstractContextManager[None]:
@@ -204,3 +204,7 @@ class ProductInfo:
     permissions: tuple[str, ...]
     rate_limits: Mapping[str, float]  # API family -> requests/second allowed per account
     factory: Callable[[CallHooks], ProductAdapter]
+    # True where the vendor limits each action of a family at that rate (Tencent, Huawei:
+    # "20 requests/second per API"); False where the family is one vendor bucket (AWS's
+    # categories). Budgeting a whole family at one action's rate would leave most of it idle.
+    limited_per_action: bool = False

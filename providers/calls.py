@@ -47,7 +47,7 @@ def run_call(
     recorded and re-raised as it is. The SDK's exception is not chained: its text may hold
     what the classifier scrubbed, and the classified error carries the code and message.
     """
-    hooks.acquire(account, family)
+    hooks.acquire(account, family, action)
     started = time.monotonic()
     try:
         result = call()
@@ -58,7 +58,7 @@ def run_call(
         failure = classify(error, account=account, action=action)
         hooks.record(account, action, _outcome(failure), time.monotonic() - started)
         if isinstance(failure, Throttled):
-            hooks.throttled(account, family, failure.retry_after)
+            hooks.throttled(account, family, action, failure.retry_after)
         raise failure from None
     hooks.record(account, action, "ok", time.monotonic() - started)
     return result

@@ -49,6 +49,16 @@ def product_rates() -> dict[str, float]:
     return rates
 
 
+def per_action_families() -> frozenset[str]:
+    """``provider.family`` keys whose rate the vendor applies to each action on its own."""
+    return frozenset(
+        f"{info.name.split('.', 1)[0]}.{family}"
+        for info in registry.PRODUCTS.values()
+        if info.limited_per_action
+        for family in info.rate_limits
+    )
+
+
 def _shared_state(settings: Settings) -> tuple[TokenBuckets, Locks]:
     """Rate limits and locks: in Redis for a fleet, in this process when embedded."""
     if settings.redis_url:
@@ -66,7 +76,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or load_settings()
     database = Database(settings.database_url)
     vault = load_vault(settings.data_dir, embedded=settings.embedded)
-    hooks = FleetHooks(*_shared_state(settings), product_rates())
+    hooks = FleetHooks(*_shared_state(settings), product_rates(), per_action=per_action_families())
     policy = RetryPolicy(
         max_transient_failures=settings.max_transient_failures,
         base_seconds=settings.retry_base_seconds,

@@ -255,4 +255,5 @@ INFO: Final = ProductInfo(
     # 2-5 req/s); 10 req/s per account is a conservative default the workers adapt from.
     rate_limits={"cdn": 10.0},
     factory=HuaweiCdn,
+    limited_per_action=True,
 )

@@ -280,4 +280,5 @@ INFO: Final = ProductInfo(
     # default that the workers' adaptive buckets slow further on APIGW.0308.
     rate_limits={"elb": 10.0},
     factory=HuaweiElb,
+    limited_per_action=True,
 )

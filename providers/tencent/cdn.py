@@ -165,4 +165,5 @@ INFO: Final = ProductInfo(
     # 20 req/s; SSL UploadCertificate 10 req/s (2025 docs; older pages said 20).
     rate_limits={"cdn": 20.0, "ssl": 10.0},
     factory=TencentCdn,
+    limited_per_action=True,
 )

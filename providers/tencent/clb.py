@@ -221,4 +221,5 @@ INFO: Final = ProductInfo(
     # UploadCertificate 10 req/s (shared with the CDN adapter's "ssl" family).
     rate_limits={FAMILY: 20.0, "ssl": 10.0},
     factory=TencentClb,
+    limited_per_action=True,
 )

@@ -214,4 +214,5 @@ INFO: Final = ProductInfo(
     # WAF API pages: 20 req/s per action by default; SSL UploadCertificate 10 req/s (shared).
     rate_limits={FAMILY: 20.0, "ssl": 10.0},
     factory=TencentWaf,
+    limited_per_action=True,
 )

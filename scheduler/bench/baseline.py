@@ -29,7 +29,7 @@ from workers.deployment import run_attempt
 from workers.locks import LocalLocks
 from workers.rate_limits.local import LocalTokenBuckets
 from workers.retry_policy import RetryPolicy
-from workers.runtime import Runtime, product_rates
+from workers.runtime import Runtime, per_action_families, product_rates
 
 SPEEDUP_TARGET = 20.0
 MAX_ATTEMPTS = 60  # per deployment, as the worker's own safety net
@@ -38,7 +38,9 @@ MAX_ATTEMPTS = 60  # per deployment, as the worker's own safety net
 def sequential_runtime(lab: FleetLab) -> Runtime:
     """A worker's runtime for this process: the lab's ledger, in-process buckets and locks."""
     settings = load_settings({"CERTFLEET_DATABASE_URL": lab.url, "CERTFLEET_DATA_DIR": "/"})
-    hooks = FleetHooks(LocalTokenBuckets(), LocalLocks(), product_rates())
+    hooks = FleetHooks(
+        LocalTokenBuckets(), LocalLocks(), product_rates(), per_action=per_action_families()
+    )
     return Runtime(settings, lab.database, lab.vault, hooks, RetryPolicy())
 
 

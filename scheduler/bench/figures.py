@@ -4,8 +4,8 @@ The *ideal makespan* is the physical bound the vendors impose: an account cannot
 of one action faster than the vendor's limit for that action allows, so the campaign cannot end
 before ``max over (account, action) of calls / limit``. Calls are those the vendor admitted
 during the run (a refused call consumes no budget). The *family budget* bound is the same
-computation with certfleet's own buckets (one per API family, at the rate the account declares),
-which shows how much of the gap is budgeting rather than scheduling.
+computation with certfleet's own buckets (at the rates the products declare), which shows how
+much of the gap is budgeting rather than scheduling.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 
 from scheduler.bench.clouds import BenchCloud, VendorLog
 from workers.call_hooks import HEADROOM
+from workers.runtime import per_action_families
 
 __all__ = ["HEADROOM", "Bound", "CallTotals", "budget_makespan", "call_totals", "ideal_makespan"]
 
@@ -58,16 +59,20 @@ def ideal_makespan(clouds: Sequence[BenchCloud], logs: Sequence[VendorLog]) -> B
 
 
 def budget_makespan(clouds: Sequence[BenchCloud], logs: Sequence[VendorLog]) -> Bound:
-    """``max(calls / declared rate)`` over every (account, API family), certfleet's buckets."""
+    """``max(calls / declared rate)`` over certfleet's own buckets: per (account, action) for a
+    family limited per action, per (account, family) otherwise (as :class:`FleetHooks` keys)."""
+    per_action = per_action_families()
     best = Bound(0.0)
     for cloud, log in zip(clouds, logs, strict=True):
-        per_family: Counter[tuple[str, str]] = Counter()
+        per_bucket: Counter[tuple[str, str, str]] = Counter()
         for (account, action), calls in log.admitted.items():
-            per_family[(account, cloud.family(action))] += calls
-        for (account, family), calls in per_family.items():
+            family = cloud.family(action)
+            bucket = action if f"{cloud.provider}.{family}" in per_action else family
+            per_bucket[(account, family, bucket)] += calls
+        for (account, family, bucket), calls in per_bucket.items():
             rate = cloud.budget(family)
             if calls / rate > best.seconds:
-                best = Bound(calls / rate, cloud.provider, account, family, calls, rate)
+                best = Bound(calls / rate, cloud.provider, account, bucket, calls, rate)
     return best
 
 

@@ -70,14 +70,14 @@ class RecordingHooks:
     throttles: list[tuple[str, float]] = field(default_factory=list)  # (family, retry_after)
     exclusive_scopes: list[str] = field(default_factory=list)
 
-    def acquire(self, account: Account, family: str) -> None:
+    def acquire(self, account: Account, family: str, action: str) -> None:
         self.acquired.append((account.key, family))
 
     def record(self, account: Account, action: str, outcome: str, seconds: float) -> None:
         assert seconds >= 0
         self.records.append((action, outcome))
 
-    def throttled(self, account: Account, family: str, retry_after: float) -> None:
+    def throttled(self, account: Account, family: str, action: str, retry_after: float) -> None:
         self.throttles.append((family, retry_after))
 
     def exclusive(self, account: Account, scope: str) -> AbstractContextManager[None]:

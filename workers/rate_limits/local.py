@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from workers.rate_limits.base import Reservation
+
 
 @dataclass
 class _Bucket:
@@ -27,8 +29,9 @@ class LocalTokenBuckets:
         factor, until = self._slow.get(key, (1.0, 0.0))
         return rate * factor if now < until else rate
 
-    def try_acquire(self, key: str, rate: float, burst: float) -> float:
-        """Take a token or say how long until one is free."""
+    def reserve(self, key: str, rate: float, burst: float, max_wait: float) -> Reservation:
+        """Reserve the next token if it is due within ``max_wait`` (tokens may go negative:
+        each reserved token is one the refill has yet to produce)."""
         with self._lock:
             now = self._clock()
             rate = self._effective_rate(key, rate, now)
@@ -37,10 +40,11 @@ class LocalTokenBuckets:
                 bucket = self._buckets[key] = _Bucket(tokens=burst, stamp=now)
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.stamp) * rate)
             bucket.stamp = now
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
-                return 0.0
-            return (1.0 - bucket.tokens) / rate
+            wait = max(0.0, (1.0 - bucket.tokens) / rate)
+            if wait > max_wait:
+                return Reservation(False, wait)
+            bucket.tokens -= 1.0
+            return Reservation(True, wait)
 
     def slow_down(self, key: str, factor: float, seconds: float) -> None:
         """Scale the key's rate down until ``seconds`` from now and drain its burst."""

@@ -34,7 +34,7 @@ class _ChangesBehindOurBack(NoHooks):
         self.aws, self.account_id, self.distribution_id = aws, account_id, distribution_id
         self.races = 1
 
-    def acquire(self, account: Account, family: str) -> None:
+    def acquire(self, account: Account, family: str, action: str) -> None:
         if family == "cloudfront.write" and self.races:
             self.races -= 1
             self.aws.touch_distribution(self.account_id, self.distribution_id)

@@ -92,12 +92,12 @@ def test_run_call_records_outcomes_and_never_chains_the_sdk_error() -> None:
     throttles: list[float] = []
 
     class Hooks:
-        def acquire(self, account: Account, family: str) -> None: ...
+        def acquire(self, account: Account, family: str, action: str) -> None: ...
 
         def record(self, account: Account, action: str, outcome: str, seconds: float) -> None:
             records.append((action, outcome))
 
-        def throttled(self, account: Account, family: str, retry_after: float) -> None:
+        def throttled(self, account: Account, family: str, action: str, retry_after: float) -> None:
             throttles.append(retry_after)
 
         def exclusive(self, account: Account, scope: str) -> Any: ...

@@ -77,13 +77,13 @@ class LockingHooks:
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
-    def acquire(self, account: Account, family: str) -> None:
+    def acquire(self, account: Account, family: str, action: str) -> None:
         """No budget in these tests."""
 
     def record(self, account: Account, action: str, outcome: str, seconds: float) -> None:
         self.records.append((action, outcome))
 
-    def throttled(self, account: Account, family: str, retry_after: float) -> None:
+    def throttled(self, account: Account, family: str, action: str, retry_after: float) -> None:
         """Nothing to slow down."""
 
     def exclusive(self, account: Account, scope: str) -> AbstractContextManager[None]:
