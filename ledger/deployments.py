@@ -8,17 +8,25 @@ transaction, so a crash can never leave a failed deployment unrefunded or refund
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger import quota
 from ledger.accounts import AccountView
 from ledger.db import changed
-from ledger.models import Account, Certificate, Deployment, RemoteCertificate, Resource
+from ledger.models import (
+    Account,
+    Certificate,
+    Deployment,
+    RemoteCertificate,
+    Resource,
+    Task,
+)
 
 
 @dataclass(frozen=True)
@@ -232,16 +240,24 @@ def succeed(session: Session, claim_: Claim, now: datetime, *, verified: bool) -
 
 def _record_served(session: Session, deployment_id: int, now: datetime) -> None:
     """The inventory now knows what the resource serves, without waiting for a discovery."""
-    d = session.get(Deployment, deployment_id)
-    assert d is not None
-    cert = session.get(Certificate, d.certificate_id) if d.certificate_id else None
+    row = session.execute(
+        select(
+            Deployment.resource_id,
+            func.coalesce(Deployment.remote_cert_id, Deployment.target_remote_id),
+            func.coalesce(Certificate.fingerprint, Deployment.target_fingerprint),
+            Certificate.not_after,
+        )
+        .outerjoin(Certificate, Certificate.id == Deployment.certificate_id)
+        .where(Deployment.id == deployment_id)
+    ).one()
+    resource_id, remote_id, fingerprint, not_after = row
     session.execute(
         update(Resource)
-        .where(Resource.id == d.resource_id)
+        .where(Resource.id == resource_id)
         .values(
-            served_remote_id=d.remote_cert_id or d.target_remote_id,
-            served_fingerprint=cert.fingerprint if cert else d.target_fingerprint,
-            served_not_after=cert.not_after if cert else None,
+            served_remote_id=remote_id,
+            served_fingerprint=fingerprint,
+            served_not_after=not_after,
         )
     )
 
@@ -289,24 +305,34 @@ class Routed:
     account_id: int
 
 
-def overdue(session: Session, now: datetime, grace_seconds: int, limit: int = 1000) -> list[Routed]:
+def overdue(
+    session: Session,
+    now: datetime,
+    grace_seconds: int,
+    limit: int = 1000,
+    *,
+    moving: Collection[int] = (),
+) -> list[Routed]:
     """Deployments a crash may have orphaned: queued past due + grace, or running past lease.
 
     Covers the outbox gap too (committed as queued, never enqueued). Their ``due_at`` is pushed
     forward as they are returned, so several reapers do not re-enqueue the same deployment every
     tick; a duplicate message is harmless anyway (claims are compare-and-set).
+
+    Queued deployments of the ``moving`` accounts are left alone: their queue is being worked
+    (see :func:`moving_accounts`), so a message still waiting in it is late, not lost. In a
+    large campaign most messages wait longer than any grace; re-sending them all would fill the
+    queue with duplicates and make every worker pay a claim for each.
     """
     cutoff = now - timedelta(seconds=grace_seconds)
+    waiting = (Deployment.state == "queued") & (Deployment.due_at < cutoff)
+    if moving:
+        waiting = waiting & Resource.account_id.not_in(list(moving))
     query = (
         select(Deployment.id, Account.provider, Account.id)
         .join(Resource, Resource.id == Deployment.resource_id)
         .join(Account, Account.id == Resource.account_id)
-        .where(
-            or_(
-                (Deployment.state == "queued") & (Deployment.due_at < cutoff),
-                (Deployment.state == "running") & (Deployment.lease_until < now),
-            )
-        )
+        .where(or_(waiting, (Deployment.state == "running") & (Deployment.lease_until < now)))
         .order_by(Deployment.id)
         .limit(limit)
     )
@@ -321,3 +347,19 @@ def overdue(session: Session, now: datetime, grace_seconds: int, limit: int = 10
             .values(due_at=now)
         )
     return found
+
+
+def moving_accounts(session: Session, since: datetime) -> dict[int, str]:
+    """Accounts (id → provider) of running tasks a worker claimed or finished a deployment of
+    since ``since``: evidence that their queue still delivers messages."""
+    rows = session.execute(
+        select(Task.account_id, Account.provider)
+        .join(Deployment, Deployment.task_id == Task.id)
+        .join(Account, Account.id == Task.account_id)
+        .where(
+            Task.status == "running",
+            or_(Deployment.started_at >= since, Deployment.finished_at >= since),
+        )
+        .distinct()
+    ).all()
+    return {account_id: provider for account_id, provider in rows}

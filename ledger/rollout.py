@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ledger import tasks
+from ledger import send_order, tasks
 from ledger.db import changed
 from ledger.errors import Conflict
 from ledger.models import TERMINAL_STATES, Deployment, Task
@@ -30,12 +30,16 @@ class Advance:
     finished: str | None = None
 
 
-def advance(session: Session, task_id: int) -> Advance:
-    """Release after a good canary, halt on a bad one or a failure spike, or finish."""
+def advance(session: Session, task_id: int, *, failed: bool) -> Advance:
+    """Release after a good canary, halt on a bad one or a failure spike, or finish.
+
+    Called after every terminal deployment (``failed``: whether this one failed), so the
+    common case must stay cheap: the task's deployments are counted only when a failure may
+    have pushed its failure share over the halt threshold (a success never can).
+    """
     task = session.get(Task, task_id)
     if task is None or task.status != "running":
         return Advance()
-    counts = tasks.progress(session, task_id)
     if task.canary:
         canary_states = _canary_states(session, task_id)
         if canary_states and all(s in TERMINAL_STATES for s in canary_states):
@@ -45,16 +49,17 @@ def advance(session: Session, task_id: int) -> Advance:
             return Advance(released=released, finished=tasks.finish_if_done(session, task_id))
         # the canary is still running: judge nothing else yet
         return Advance(finished=tasks.finish_if_done(session, task_id))
-    finished = counts["succeeded"] + counts["failed"]
     rate = task.halt_failure_rate
-    if (
-        rate is not None
-        and finished >= task.halt_min_finished
-        and counts["failed"] / finished > rate
-        and counts["pending"] + counts["queued"] > 0
-    ):
-        share = f"{counts['failed']}/{finished} deployments failed (over {rate:.0%})"
-        return Advance(halted=halt(session, task, share))
+    if failed and rate is not None:
+        counts = tasks.progress(session, task_id)
+        finished = counts["succeeded"] + counts["failed"]
+        if (
+            finished >= task.halt_min_finished
+            and counts["failed"] / finished > rate
+            and counts["pending"] + counts["queued"] > 0
+        ):
+            share = f"{counts['failed']}/{finished} deployments failed (over {rate:.0%})"
+            return Advance(halted=halt(session, task, share))
     return Advance(finished=tasks.finish_if_done(session, task_id))
 
 
@@ -82,10 +87,8 @@ def _release(session: Session, task: Task) -> list[int]:
 
 
 def _queue_pending(session: Session, task_id: int, states: tuple[str, ...]) -> list[int]:
-    ids = list(
-        session.execute(
-            select(Deployment.id).where(Deployment.task_id == task_id, Deployment.state.in_(states))
-        ).scalars()
+    ids = send_order.deployment_ids(
+        session, Deployment.task_id == task_id, Deployment.state.in_(states)
     )
     if ids:
         session.execute(

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ledger import quota
+from ledger import quota, send_order
 from ledger.db import changed
 from ledger.errors import Conflict, InputError, NotFound
 from ledger.models import (
@@ -211,12 +211,8 @@ def start_due_tasks(session: Session, now: datetime, limit: int = 20) -> list[St
         if canary:  # only the canary goes first; ledger.rollout releases the rest
             first_wave.append(Deployment.canary.is_(True))
         session.execute(update(Deployment).where(*first_wave).values(state="queued", due_at=now))
-        ids = list(
-            session.execute(
-                select(Deployment.id)
-                .where(Deployment.task_id == task_id, Deployment.state == "queued")
-                .order_by(Deployment.id)
-            ).scalars()
+        ids = send_order.deployment_ids(
+            session, Deployment.task_id == task_id, Deployment.state == "queued"
         )
         started.append(StartedTask(task_id, account_id, provider, ids))
     return started

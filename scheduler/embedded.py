@@ -36,6 +36,7 @@ class EmbeddedRunner:
             rt.database,
             actors.enqueue,
             reap_grace_seconds=rt.settings.reap_grace_seconds,
+            queue_of=actors.queue_of,
             notifier=Dispatcher.from_environment(
                 rt.database, rt.settings.smtp_url, rt.settings.webhook_secret
             ),

@@ -12,16 +12,21 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ledger import deployments, tasks
 from ledger.db import Database
+from ledger.models import Account
 from ledger.timeutil import utcnow
 from scheduler.notifications.dispatch import Dispatcher
 
 log = logging.getLogger("certfleet.scheduler")
 
 Enqueue = Callable[[Sequence[int], str, int], None]  # (deployment ids, provider, account id)
+QueueOf = Callable[[str, int], str]  # (provider, account id) -> the queue its messages go to
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,10 @@ class Scheduler:
         reap_grace_seconds: int = 30,
         notifier: Dispatcher | None = None,
         clock: Callable[[], datetime] = utcnow,
+        queue_of: QueueOf | None = None,
     ) -> None:
         self._database = database
+        self._queue_of = queue_of or (lambda provider, account_id: f"{provider}:{account_id}")
         self._notifier = notifier
         self._enqueue = enqueue
         self._grace = reap_grace_seconds
@@ -63,7 +70,8 @@ class Scheduler:
             enqueued += len(task.deployment_ids)
             log.info("task %s started: %d deployments enqueued", task.task_id, enqueued)
         with self._database.unit_of_work() as session:
-            orphans = deployments.overdue(session, now, self._grace)
+            moving = self._moving(session, now)
+            orphans = deployments.overdue(session, now, self._grace, moving=moving)
         groups: dict[tuple[str, int], list[int]] = defaultdict(list)
         for routed in orphans:
             groups[(routed.provider, routed.account_id)].append(routed.deployment_id)
@@ -72,6 +80,18 @@ class Scheduler:
         if orphans:
             log.warning("re-enqueued %d overdue deployments", len(orphans))
         return Tick(len(started), enqueued, len(orphans), self.notify())
+
+    def _moving(self, session: Session, now: datetime) -> set[int]:
+        """Accounts whose queue delivered a message within the grace: the accounts that
+        progressed and every account sharing a queue with one of them."""
+        progressed = deployments.moving_accounts(session, now - timedelta(seconds=self._grace))
+        if not progressed:
+            return set()
+        live = {self._queue_of(provider, account) for account, provider in progressed.items()}
+        everyone = session.execute(select(Account.id, Account.provider)).all()
+        return {
+            account for account, provider in everyone if self._queue_of(provider, account) in live
+        }
 
     def notify(self) -> int:
         """Send the notifications that are due; returns how many went out."""

@@ -38,9 +38,14 @@ def deploy(deployment_id: int) -> None:
         raise dramatiq.Retry(outcome.reason or "retry", delay=int(outcome.delay * 1000))
 
 
+def queue_of(provider: str, account_id: int) -> str:
+    """The shard queue the account's messages go to."""
+    return queue_name(provider, account_id, SETTINGS.shards)
+
+
 def enqueue(deployment_ids: Sequence[int], provider: str, account_id: int) -> None:
     """Send one message per deployment to the account's shard queue."""
-    queue = queue_name(provider, account_id, SETTINGS.shards)
+    queue = queue_of(provider, account_id)
     BROKER.declare_queue(queue)
     for deployment_id in deployment_ids:
         BROKER.enqueue(deploy.message(deployment_id).copy(queue_name=queue))

@@ -154,10 +154,9 @@ def run_attempt(
     """Run one attempt and record its outcome in the ledger."""
     with runtime.database.unit_of_work() as session:
         claim = deployments.claim(session, deployment_id, clock(), runtime.settings.lease_seconds)
-    if claim is None:
+        work = None if claim is None else deployments.load_work(session, deployment_id)
+    if claim is None or work is None:
         return _not_claimed(runtime, deployment_id, clock)
-    with runtime.database.unit_of_work() as session:
-        work = deployments.load_work(session, deployment_id)
     started = time.monotonic()
     try:
         if claim.attempt > runtime.policy.max_attempts:
@@ -182,7 +181,7 @@ def run_attempt(
             work.provider, work.product, work.account.name, outcome.kind
         ).inc()
         with runtime.database.unit_of_work() as session:
-            step = rollout.advance(session, work.task_id)
+            step = rollout.advance(session, work.task_id, failed=outcome.kind == "failed")
         if step.released:  # the canary passed: the caller enqueues the rest
             outcome = replace(
                 outcome,

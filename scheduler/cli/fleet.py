@@ -95,6 +95,7 @@ def scheduler(
         CONTEXT.database,
         actors.enqueue,
         reap_grace_seconds=settings.reap_grace_seconds,
+        queue_of=actors.queue_of,
         notifier=notifier,
     )
     running = process.SchedulerProcess(loop, interval=interval)

@@ -1,0 +1,98 @@
+"""The scheduler's reaper: messages that may be lost are sent again, late ones are not."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from ledger import deployments, quota, tasks
+from ledger.db import Database
+from ledger.timeutil import utcnow
+from ledger.vault import Vault
+from providers.emulators.pki import Authority
+from scheduler.service import Scheduler
+from tests.ledger import builders
+
+GRACE = 30
+
+
+class Sent:
+    """An ``Enqueue`` that records what the scheduler sent."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+
+    def __call__(self, ids: Sequence[int], provider: str, account_id: int) -> None:
+        self.ids.extend(ids)
+
+
+def _started_task(database: Database, vault: Vault, authority: Authority, name: str) -> list[int]:
+    """A running task of a new account with 4 queued deployments (their messages sent)."""
+    with database.unit_of_work() as s:
+        acct = builders.account(s, vault, name)
+        cert = builders.certificate(s, vault, authority, [f"*.{name}.com"], "issued")
+        res = builders.resources(s, acct, [f"h{i}.{name}.com" for i in range(4)])
+        task_id = builders.draft(s, acct, cert, res, name)
+        quota.buy(s, 1)
+        tasks.submit(s, task_id)
+        (started,) = tasks.start_due_tasks(s, utcnow())
+    return started.deployment_ids
+
+
+def _scheduler(database: Database, sent: Sent, at: datetime) -> Scheduler:
+    return Scheduler(database, sent, reap_grace_seconds=GRACE, clock=lambda: at)
+
+
+def test_queued_messages_of_a_queue_that_delivers_nothing_are_sent_again(
+    database: Database, vault: Vault, authority: Authority
+) -> None:
+    ids = _started_task(database, vault, authority, "idle")
+    sent = Sent()
+    tick = _scheduler(database, sent, utcnow() + timedelta(seconds=GRACE + 5)).tick()
+    assert tick.reaped == len(ids) and sorted(sent.ids) == sorted(ids)
+
+
+def test_waiting_messages_of_a_queue_that_delivers_are_late_not_lost(
+    database: Database, vault: Vault, authority: Authority
+) -> None:
+    busy = _started_task(database, vault, authority, "busy")
+    idle = _started_task(database, vault, authority, "idle")
+    later = utcnow() + timedelta(seconds=GRACE + 5)
+    with database.unit_of_work() as s:  # a worker took one of busy's messages just now
+        assert deployments.claim(s, busy[0], later - timedelta(seconds=1), 60) is not None
+    sent = Sent()
+    _scheduler(database, sent, later).tick()
+    assert sorted(sent.ids) == sorted(idle)  # busy's other three are still in its queue
+
+
+def test_an_account_sharing_a_delivering_queue_is_not_reaped_either(
+    database: Database, vault: Vault, authority: Authority
+) -> None:
+    busy = _started_task(database, vault, authority, "busy")
+    mate = _started_task(database, vault, authority, "mate")
+    later = utcnow() + timedelta(seconds=GRACE + 5)
+    with database.unit_of_work() as s:
+        assert deployments.claim(s, busy[0], later - timedelta(seconds=1), 60) is not None
+    sent = Sent()
+    one_queue = Scheduler(
+        database,
+        sent,
+        reap_grace_seconds=GRACE,
+        clock=lambda: later,
+        queue_of=lambda provider, account: f"deploy.{provider}.0",
+    )
+    one_queue.tick()
+    assert sent.ids == [] and mate
+
+
+def test_an_expired_lease_is_reaped_even_while_the_queue_delivers(
+    database: Database, vault: Vault, authority: Authority
+) -> None:
+    ids = _started_task(database, vault, authority, "busy")
+    now = utcnow()
+    with database.unit_of_work() as s:
+        assert deployments.claim(s, ids[0], now, 1) is not None  # a worker died holding it
+        assert deployments.claim(s, ids[1], now, 600) is not None  # another is working
+    sent = Sent()
+    _scheduler(database, sent, now + timedelta(seconds=5)).tick()
+    assert sent.ids == [ids[0]]
