@@ -17,7 +17,7 @@ from ledger import quota
 from ledger.accounts import get_account
 from ledger.certstore import get_certificates
 from ledger.errors import InputError
-from ledger.models import Certificate, Resource
+from ledger.models import Certificate
 from ledger.resources import live_resources
 from ledger.tasks import PlannedDeployment
 from providers import registry
@@ -122,7 +122,7 @@ def preview(session: Session, spec: TaskSpec) -> Preview:
     certs = get_certificates(session, list(spec.certificate_ids))
     cert_type = _single_type(certs)
     candidates = _usable(certs, spec.run_at)
-    resources: list[Resource] = live_resources(session, account.id, spec.products)
+    resources = live_resources(session, account.id, spec.products)
     by_id = {r.id: r for r in resources}
     report = match(((r.id, tuple(r.hostnames)) for r in resources), candidates)
     result = Preview(
