@@ -194,7 +194,12 @@ def remember_remote_id(
     scope: str,
     remote_id: str,
 ) -> None:
-    """Record an upload's vendor id for this deployment and for later ones (insert-or-ignore)."""
+    """Record an upload's vendor id for this deployment and for later ones (insert-or-ignore).
+
+    Written as soon as the upload returns, before the bind: if the worker dies now, the next
+    attempt (or any other deployment of the certificate) reuses the upload instead of making
+    another one.
+    """
     values = {
         "account_id": account_id,
         "certificate_id": certificate_id,
@@ -219,8 +224,16 @@ def _fenced(claim_: Claim) -> list[ColumnElement[bool]]:
     ]
 
 
-def succeed(session: Session, claim_: Claim, now: datetime, *, verified: bool) -> bool:
-    """Mark the attempt succeeded; False if this attempt no longer owns the deployment."""
+def succeed(
+    session: Session,
+    claim_: Claim,
+    now: datetime,
+    *,
+    verified: bool,
+    remote_id: str | None = None,
+) -> bool:
+    """Mark the attempt succeeded, bound to ``remote_id`` (the vendor's id of what it serves
+    now, when the vendor keeps one); False if this attempt no longer owns the deployment."""
     done = changed(
         session,
         update(Deployment)
@@ -231,6 +244,7 @@ def succeed(session: Session, claim_: Claim, now: datetime, *, verified: bool) -
             verified_at=now if verified else None,
             lease_until=None,
             error=None,
+            remote_cert_id=func.coalesce(remote_id, Deployment.remote_cert_id),
         ),
     )
     if done == 1:

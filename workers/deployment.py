@@ -92,15 +92,26 @@ def _ensure_uploaded(
     """The certificate's vendor id, uploading it at most once however many workers race.
 
     Hundreds of deployments of one certificate start together; the fleet-wide lock makes one of
-    them upload while the rest wait, then find the id it remembered in the ledger.
+    them upload while the rest wait, then find the id it remembered in the ledger. Only the
+    first ones come here without an id: the others find it remembered (in
+    :func:`~ledger.deployments.load_work`, or in the look-up below, made before queueing on the
+    lock so that deployments arriving after the upload never wait for the lock at all).
     """
     scope = deployments.remote_scope(work.product, work.region)
+
+    def remembered() -> str | None:
+        with runtime.database.unit_of_work() as session:
+            return deployments.remembered_remote_id(session, work.account.id, cert.id, scope)
+
+    remote_id = remembered()
+    if remote_id is not None:
+        return remote_id
     account = provider_account(work.account, runtime.vault)
     with runtime.hooks.exclusive(account, f"upload:{cert.fingerprint}:{scope}"):
-        with runtime.database.unit_of_work() as session:
-            remote_id = deployments.remembered_remote_id(session, work.account.id, cert.id, scope)
-        if remote_id is None:
-            remote_id = upload(to_bundle(cert, runtime))
+        remote_id = remembered()
+        if remote_id is not None:
+            return remote_id
+        remote_id = upload(to_bundle(cert, runtime))
         with runtime.database.unit_of_work() as session:
             deployments.remember_remote_id(
                 session,
@@ -113,8 +124,16 @@ def _ensure_uploaded(
     return remote_id
 
 
-def _deploy(runtime: Runtime, work: DeploymentWork, claim: Claim) -> bool:
-    """The vendor side of an attempt; returns whether a TLS handshake verified it."""
+@dataclass(frozen=True)
+class Deployed:
+    """What the vendor side of a successful attempt established."""
+
+    remote_id: str  # the vendor's id of the certificate the resource now serves
+    verified: bool  # a TLS handshake saw it served
+
+
+def _deploy(runtime: Runtime, work: DeploymentWork, claim: Claim) -> Deployed:
+    """The vendor side of an attempt: upload if needed, bind, read back, verify."""
     account = provider_account(work.account, runtime.vault)
     resource = to_resource(work)
     adapter = registry.adapter(work.product, runtime.hooks)
@@ -144,8 +163,8 @@ def _deploy(runtime: Runtime, work: DeploymentWork, claim: Claim) -> bool:
         )
     if runtime.verify_tls and resource.https_endpoint and work.expected_fingerprint:
         verify_served_certificate(account, resource, work.expected_fingerprint)
-        return True
-    return False
+        return Deployed(remote_id, verified=True)
+    return Deployed(remote_id, verified=False)
 
 
 def run_attempt(
@@ -162,7 +181,7 @@ def run_attempt(
         if claim.attempt > runtime.policy.max_attempts:
             raise Permanent(f"gave up after {claim.attempt - 1} attempts without settling")
         with LeaseKeeper(runtime.database, claim, runtime.settings.lease_seconds, clock):
-            verified = _deploy(runtime, work, claim)
+            deployed = _deploy(runtime, work, claim)
     except ProviderError as error:
         outcome = _on_error(runtime, work, claim, error, clock)
     except Exception as error:  # an adapter bug must not wedge the deployment forever
@@ -171,7 +190,9 @@ def run_attempt(
         outcome = _on_error(runtime, work, claim, unexpected, clock)
     else:
         with runtime.database.unit_of_work() as session:
-            owned = deployments.succeed(session, claim, clock(), verified=verified)
+            owned = deployments.succeed(
+                session, claim, clock(), verified=deployed.verified, remote_id=deployed.remote_id
+            )
         outcome = Outcome("succeeded") if owned else Outcome("skipped")
     metrics.DEPLOYMENT_SECONDS.labels(work.provider, work.product).observe(
         time.monotonic() - started

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ledger import quota
-from ledger.models import Deployment, Task
+from ledger.models import Deployment, Resource, Task
 from ledger.timeutil import utcnow
 from scheduler.embedded import EmbeddedRunner
 from tests.workers.conftest import AK
@@ -100,3 +100,21 @@ def test_a_scheduled_task_waits_for_its_time(world) -> None:
     with w.database.unit_of_work() as session:
         task = session.get(Task, task_id)
         assert task.status == "succeeded" and task.started_at >= run_at
+
+
+def test_every_deployment_of_one_upload_records_what_its_resource_now_serves(world) -> None:
+    """One upload serves many deployments; each success records the vendor id on the deployment
+    and in the inventory, whether it made the upload or found it already made."""
+    w = world([f"s{i}.w.test" for i in range(8)])
+    task_id = w.submit()
+    assert w.run(task_id) == {task_id: "succeeded"}
+    with w.database.unit_of_work() as session:
+        rows = session.execute(
+            select(Deployment.remote_cert_id, Resource.served_remote_id, Resource.native_id)
+            .join(Resource, Resource.id == Deployment.resource_id)
+            .where(Deployment.task_id == task_id)
+        ).all()
+    uploaded = {remote for remote, _, _ in rows}
+    assert len(uploaded) == 1 and None not in uploaded
+    assert all(served == remote for remote, served, _ in rows)
+    assert w.emulator.calls[(AK, "UploadCertificate")] == 1
