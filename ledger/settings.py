@@ -39,6 +39,9 @@ class Settings:
     log_format: str = "text"  # or "json": one object per line (workers.observability.logs)
     log_level: str | None = None  # None: WARNING for CLI commands, INFO for fleet processes
     metrics_dir: Path | None = None  # a worker host's multiprocess metrics (emptied at start)
+    # Deployments of one queue (about one account) a worker process holds at once; None: half
+    # its threads. See scheduler.cli.fleet.prefetch_for.
+    queue_prefetch: int | None = None
 
     @property
     def embedded(self) -> bool:
@@ -119,4 +122,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_format=_choice(env, "LOG_FORMAT", ("text", "json"), "text"),
         log_level=_log_level(env),
         metrics_dir=Path(env[PREFIX + "METRICS_DIR"]) if env.get(PREFIX + "METRICS_DIR") else None,
+        queue_prefetch=_int(env, "QUEUE_PREFETCH", 0, minimum=0) or None,
     )

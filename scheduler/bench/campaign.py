@@ -79,7 +79,7 @@ class CampaignRun:
     makespan: float
     states: Counter[str]
     timeline: list[int]  # deployments finished in each TIMELINE_STEP after submission
-    phases: dict[str, dict[str, list[float]]]  # account -> product -> first/median/last finish
+    phases: dict[str, dict[str, list[float]]]  # account -> product -> claim and finish times
     logs: list[VendorLog]  # per cloud, during the run only
     usage: dict[str, Any]
     events: list[dict[str, Any]] = field(default_factory=list)  # what a supervisor did
@@ -257,7 +257,7 @@ def report(prepared: Prepared, spec: CampaignSpec, result: CampaignRun) -> dict[
         **_costs(result, deployments),
         "seconds_to_seed_and_draft": round(prepared.seconds_to_prepare, 1),
         f"finished_per_{TIMELINE_STEP}s": result.timeline,
-        "finished_s_first_median_last": result.phases,
+        "claimed_first_finished_first_median_last_s": result.phases,
         "reaper_reenqueued_messages": outcomes.reenqueued(prepared.lab.fleet.logs, "scheduler*"),
         "double_uploads_at_vendor": sum(
             n - 1 for log in result.logs for n in log.uploads.values() if n > 1

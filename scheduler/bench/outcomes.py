@@ -32,27 +32,38 @@ def timeline(session: Session, step: float) -> list[int]:
 
 
 def phases(session: Session) -> dict[str, dict[str, list[float]]]:
-    """When each account's deployments of each product finished (seconds after submission):
-    first, median and last. Products of one account have separate rate-limit budgets, so
-    phases that follow each other instead of overlapping show budgets left idle."""
+    """When each account's deployments of each product were last claimed (first of them) and
+    finished (first, median, last), in seconds after submission. Products of one account have
+    separate rate-limit budgets, so phases that follow each other instead of overlapping show
+    budgets left idle, and a late first claim shows messages waiting behind others."""
     rows = session.execute(
-        select(Account.name, Resource.product, Deployment.finished_at, Task.submitted_at)
+        select(
+            Account.name,
+            Resource.product,
+            Deployment.started_at,
+            Deployment.finished_at,
+            Task.submitted_at,
+        )
         .join(Task, Task.id == Deployment.task_id)
         .join(Resource, Resource.id == Deployment.resource_id)
         .join(Account, Account.id == Task.account_id)
     ).all()
+    claimed: dict[tuple[str, str], list[float]] = {}
+    finished: dict[tuple[str, str], list[float]] = {}
+    for account, product, started, done, submitted in rows:
+        if submitted is None:
+            continue
+        if started is not None:
+            claimed.setdefault((account, product), []).append((started - submitted).total_seconds())
+        if done is not None:
+            finished.setdefault((account, product), []).append((done - submitted).total_seconds())
     grouped: dict[str, dict[str, list[float]]] = {}
-    for account, product, finished, submitted in rows:
-        if finished is not None and submitted is not None:
-            elapsed = (finished - submitted).total_seconds()
-            grouped.setdefault(account, {}).setdefault(product, []).append(elapsed)
-    return {
-        account: {
-            product: [round(min(v), 1), round(statistics.median(v), 1), round(max(v), 1)]
-            for product, v in sorted(products.items())
-        }
-        for account, products in sorted(grouped.items())
-    }
+    for (account, product), v in sorted(finished.items()):
+        first_claim = min(claimed.get((account, product), [0.0]))
+        grouped.setdefault(account, {})[product] = [
+            round(x, 1) for x in (first_claim, min(v), statistics.median(v), max(v))
+        ]
+    return grouped
 
 
 def reenqueued(logs: Path, pattern: str) -> int:

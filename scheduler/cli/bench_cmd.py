@@ -57,6 +57,13 @@ ShardsOption = Annotated[
     int, typer.Option(help="CERTFLEET_SHARDS of the fleet (queues per provider)")
 ]
 PostgresOption = Annotated[str, typer.Option(help="PostgreSQL admin URL")]
+PrefetchOption = Annotated[
+    int,
+    typer.Option(
+        help="CERTFLEET_QUEUE_PREFETCH of the fleet: deployments of one queue (account) a "
+        "worker process holds at once"
+    ),
+]
 ReapGraceOption = Annotated[
     int | None,
     typer.Option(help="CERTFLEET_REAP_GRACE_SECONDS of the fleet [default: the fleet's, 30]"),
@@ -73,6 +80,7 @@ def _campaign_spec(
     processes: int,
     threads: int,
     shards: int,
+    prefetch: int,
     reap_grace: int | None = None,
 ) -> Any:
     from scheduler.bench.campaign import CampaignSpec  # noqa: PLC0415
@@ -87,15 +95,17 @@ def _campaign_spec(
         )
     if not accounts or resources < sum(accounts.values()):
         raise InputError("--resources", "give at least one account and one resource per account")
-    if min(hosts, processes, threads, shards) < 1:
-        raise InputError("--hosts", "hosts, processes, threads and shards must be at least 1")
+    if min(hosts, processes, threads, shards, prefetch) < 1:
+        raise InputError(
+            "--hosts", "hosts, processes, threads, shards and prefetch must be at least 1"
+        )
     return CampaignSpec(
         resources=resources,
         accounts=accounts,
         hosts=hosts,
         processes=processes,
         threads=threads,
-        settings={"shards": str(shards)}
+        settings={"shards": str(shards), "queue_prefetch": str(prefetch)}
         | ({"reap_grace_seconds": str(reap_grace)} if reap_grace is not None else {}),
         shares=shares,
     )
@@ -122,8 +132,9 @@ def campaign(
     aws_share: AwsShare = 0.03,
     hosts: HostsOption = 1,
     processes: ProcessesOption = 2,
-    threads: ThreadsOption = 16,
+    threads: ThreadsOption = 32,
     shards: ShardsOption = 16,
+    prefetch: PrefetchOption = 8,
     reap_grace: ReapGraceOption = None,
     postgres: PostgresOption = DEFAULT_POSTGRES,
     keep: KeepOption = None,
@@ -142,6 +153,7 @@ def campaign(
         processes,
         threads,
         shards,
+        prefetch,
         reap_grace,
     )
     with _workdir(keep) as workdir:
@@ -161,8 +173,9 @@ def baseline(
     aws_share: AwsShare = 0.03,
     hosts: HostsOption = 1,
     processes: ProcessesOption = 2,
-    threads: ThreadsOption = 16,
+    threads: ThreadsOption = 32,
     shards: ShardsOption = 16,
+    prefetch: PrefetchOption = 8,
     reap_grace: ReapGraceOption = None,
     postgres: PostgresOption = DEFAULT_POSTGRES,
     keep: KeepOption = None,
@@ -181,6 +194,7 @@ def baseline(
         processes,
         threads,
         shards,
+        prefetch,
         reap_grace,
     )
     with _workdir(keep) as workdir:
@@ -224,8 +238,9 @@ def chaos(
     huawei_share: HuaweiShare = 0.10,
     hosts: HostsOption = 3,
     processes: ProcessesOption = 1,
-    threads: ThreadsOption = 16,
+    threads: ThreadsOption = 32,
     shards: ShardsOption = 16,
+    prefetch: PrefetchOption = 8,
     reap_grace: ReapGraceOption = None,
     kill_every: Annotated[float, typer.Option(help="Seconds between worker SIGKILLs")] = 5.0,
     restart_postgres: Annotated[
@@ -253,6 +268,7 @@ def chaos(
         processes,
         threads,
         shards,
+        prefetch,
         reap_grace,
     )
     spec = replace(spec, faults=bench.DEFAULT_FAULTS, timeout=4 * 3600)
