@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+import orjson
+from sqlalchemy import String, cast, select, update
 from sqlalchemy.orm import Session
 
 from ledger.models import Resource
@@ -81,7 +82,7 @@ class LiveResource(NamedTuple):
     id: int
     product: str
     native_id: str
-    hostnames: list[str]
+    hostnames: tuple[str, ...]
     served_remote_id: str | None
     served_not_after: datetime | None
 
@@ -92,14 +93,16 @@ def live_resources(
     """Resources of ``products`` in the account that the last discovery still saw.
 
     Read as plain rows, not ORM objects: a preview reads 100,000 of them, and building and
-    tracking an object per row costs several times the query itself.
+    tracking an object per row costs several times the query itself. The hostnames come as
+    JSON text parsed here in one call each: through the driver's JSON loader they cost four
+    times the rest of the query.
     """
     rows = session.execute(
         select(
             Resource.id,
             Resource.product,
             Resource.native_id,
-            Resource.hostnames,
+            cast(Resource.hostnames, String),
             Resource.served_remote_id,
             Resource.served_not_after,
         )
@@ -110,7 +113,10 @@ def live_resources(
         )
         .order_by(Resource.id)
     )
-    return [LiveResource(*row) for row in rows]
+    return [
+        LiveResource(id_, product, native_id, tuple(orjson.loads(hostnames)), remote_id, not_after)
+        for id_, product, native_id, hostnames, remote_id, not_after in rows
+    ]
 
 
 def serving(session: Session, hostnames: Sequence[str], *, exclude_id: int) -> list[Resource]:

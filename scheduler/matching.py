@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 from ledger.dnsnames import InvalidDnsName, is_wildcard, normalize_dns_name
 
@@ -60,16 +60,14 @@ class CandidateCert:
 _NONE: list[CandidateCert] = []  # the shared empty answer of a lookup; never mutated
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
     """The certificate chosen for a set of hostnames, and the others that would also do."""
 
     cert: CandidateCert
     alternatives: tuple[CandidateCert, ...]
 
 
-@dataclass(frozen=True)
-class Match(Generic[K]):
+class Match(NamedTuple, Generic[K]):
     """A resource and the certificate it should serve; alternatives are shown in previews."""
 
     key: K
@@ -77,8 +75,7 @@ class Match(Generic[K]):
     alternatives: tuple[CandidateCert, ...]
 
 
-@dataclass(frozen=True)
-class Unmatched(Generic[K]):
+class Unmatched(NamedTuple, Generic[K]):
     """A resource no candidate can serve, with a sentence the preview shows the user."""
 
     key: K
@@ -125,6 +122,13 @@ class CertificateIndex:
         # answered without sorting or merging anything.
         self._exact = {name: _by_preference(certs) for name, certs in exact.items()}
         self._wildcard = {base: _by_preference(certs) for base, certs in wildcard.items()}
+        # Names covered both exactly and by a wildcard (``x.a.com`` and ``*.a.com``): merged
+        # once here rather than for every resource that serves the name.
+        self._both = {
+            name: _by_preference(self._covering(name).values())
+            for name in self._exact
+            if _wildcard_parent(name) in self._wildcard
+        }
 
     def covering(self, hostname: str) -> list[CandidateCert]:
         """Candidates that cover ``hostname``, best first."""
@@ -147,14 +151,11 @@ class CertificateIndex:
 
     def _ranked(self, host: str) -> list[CandidateCert]:
         """Candidates covering a normalized host, best first (what ``_covering`` holds)."""
-        exact = self._exact.get(host, _NONE)
+        exact = self._exact.get(host)
+        if exact is not None:
+            return self._both.get(host, exact)
         parent = _wildcard_parent(host)
-        wildcard = self._wildcard.get(parent, _NONE) if parent is not None else _NONE
-        if not wildcard:
-            return exact
-        if not exact:
-            return wildcard
-        return _by_preference(self._covering(host).values())
+        return self._wildcard.get(parent, _NONE) if parent is not None else _NONE
 
     def _choose(self, hostnames: Sequence[str]) -> Choice | str:
         """The choice for ``hostnames``, or the sentence explaining why there is none."""

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
 from ledger import quota
 from ledger.accounts import get_account
-from ledger.certstore import get_certificates
+from ledger.certstore import CertificateFacts, get_certificates
 from ledger.errors import InputError
-from ledger.models import Certificate
 from ledger.resources import live_resources
 from ledger.tasks import PlannedDeployment
 from providers import registry
@@ -25,8 +25,7 @@ from scheduler.matching import CandidateCert, match
 from scheduler.task_spec import TaskSpec
 
 
-@dataclass(frozen=True)
-class PreviewRow:
+class PreviewRow(NamedTuple):
     """One matched resource in the preview."""
 
     resource_id: int
@@ -86,7 +85,7 @@ class Preview:
         }
 
 
-def _single_type(certs: list[Certificate]) -> str:
+def _single_type(certs: list[CertificateFacts]) -> str:
     types = {c.cert_type for c in certs}
     if len(types) != 1:
         listed = ", ".join(f"{c.id}={c.cert_type}" for c in certs)
@@ -94,7 +93,7 @@ def _single_type(certs: list[Certificate]) -> str:
     return types.pop()
 
 
-def _usable(certs: list[Certificate], run_at: datetime) -> list[CandidateCert]:
+def _usable(certs: list[CertificateFacts], run_at: datetime) -> list[CandidateCert]:
     for cert in certs:
         if cert.not_after <= run_at:
             raise InputError(
@@ -123,8 +122,7 @@ def preview(session: Session, spec: TaskSpec) -> Preview:
     cert_type = _single_type(certs)
     candidates = _usable(certs, spec.run_at)
     resources = live_resources(session, account.id, spec.products)
-    by_id = {r.id: r for r in resources}
-    report = match(((r.id, tuple(r.hostnames)) for r in resources), candidates)
+    report = match(((r, r.hostnames) for r in resources), candidates)
     result = Preview(
         spec=spec,
         account_id=account.id,
@@ -132,23 +130,21 @@ def preview(session: Session, spec: TaskSpec) -> Preview:
         cert_type=cert_type,
         discovered=len(resources),
     )
-    for m in report.matched:
-        r = by_id[m.key]
-        result.matched.append(
+    rows = result.matched
+    for r, cert, alternatives in report.matched:
+        rows.append(
             PreviewRow(
-                resource_id=r.id,
-                product=r.product,
-                native_id=r.native_id,
-                hostnames=tuple(r.hostnames),
-                certificate_id=m.cert.id,
-                alternatives=tuple(a.id for a in m.alternatives),
-                served_remote_id=r.served_remote_id,
+                r.id,
+                r.product,
+                r.native_id,
+                r.hostnames,
+                cert.id,
+                tuple(a.id for a in alternatives) if alternatives else (),
+                r.served_remote_id,
             )
         )
-        result.certificates_used[m.cert.id] += 1
-    result.unmatched = [
-        (by_id[u.key].product, by_id[u.key].native_id, u.reason) for u in report.unmatched
-    ]
+    result.certificates_used.update(row.certificate_id for row in rows)
+    result.unmatched = [(u.key.product, u.key.native_id, u.reason) for u in report.unmatched]
     if not result.matched:
         example = f" (e.g. {result.unmatched[0][1]}: {result.unmatched[0][2]})" if resources else ""
         raise InputError(
