@@ -208,3 +208,14 @@ class ProductInfo:
     # "20 requests/second per API"); False where the family is one vendor bucket (AWS's
     # categories). Budgeting a whole family at one action's rate would leave most of it idle.
     limited_per_action: bool = False
+    # The vendor store this product's uploads go to, when several products share one (Tencent's
+    # SSL service serves CDN, CLB and WAF); ``{region}`` stands for the resource's region where
+    # the store is regional. Uploads of one certificate to one store are serialised fleet-wide,
+    # so two products of an account deploying at once do not both upload it. None: the
+    # product's own store in each region.
+    certificate_store: str | None = None
+
+    def store_of(self, region: str | None) -> str:
+        """The store ``certificate_store`` names for a resource in ``region``."""
+        pattern = self.certificate_store or f"{self.name}@{{region}}"
+        return pattern.format(region=region or "-")

@@ -92,7 +92,9 @@ def _ensure_uploaded(
     """The certificate's vendor id, uploading it at most once however many workers race.
 
     Hundreds of deployments of one certificate start together; the fleet-wide lock makes one of
-    them upload while the rest wait, then find the id it remembered in the ledger. Only the
+    them upload while the rest wait, then find the id it remembered in the ledger (products that
+    share a vendor store share the lock, and the adapter finds the other product's upload at
+    the vendor instead of making a second one). Only the
     first ones come here without an id: the others find it remembered (in
     :func:`~ledger.deployments.load_work`, or in the look-up below, made before queueing on the
     lock so that deployments arriving after the upload never wait for the lock at all).
@@ -107,7 +109,8 @@ def _ensure_uploaded(
     if remote_id is not None:
         return remote_id
     account = provider_account(work.account, runtime.vault)
-    with runtime.hooks.exclusive(account, f"upload:{cert.fingerprint}:{scope}"):
+    store = registry.PRODUCTS[work.product].store_of(work.region)
+    with runtime.hooks.exclusive(account, f"upload:{cert.fingerprint}:{store}"):
         remote_id = remembered()
         if remote_id is not None:
             return remote_id

@@ -166,4 +166,5 @@ INFO: Final = ProductInfo(
     rate_limits={"cdn": 20.0, "ssl": 10.0},
     factory=TencentCdn,
     limited_per_action=True,
+    certificate_store="tencent.ssl",
 )

@@ -222,4 +222,5 @@ INFO: Final = ProductInfo(
     rate_limits={FAMILY: 20.0, "ssl": 10.0},
     factory=TencentClb,
     limited_per_action=True,
+    certificate_store="tencent.ssl",
 )

@@ -215,4 +215,5 @@ INFO: Final = ProductInfo(
     rate_limits={FAMILY: 20.0, "ssl": 10.0},
     factory=TencentWaf,
     limited_per_action=True,
+    certificate_store="tencent.ssl",
 )
