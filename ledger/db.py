@@ -92,8 +92,8 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def changed(session: Session, statement: Executable) -> int:
+def changed(session: Session, statement: Executable, params: dict[str, Any] | None = None) -> int:
     """Run an UPDATE/DELETE and return how many rows it changed (the compare-and-set result)."""
-    result = session.execute(statement)
+    result = session.execute(statement, params)
     assert isinstance(result, CursorResult)
     return result.rowcount
