@@ -86,7 +86,7 @@ def run_once(
             "deployments": deployments,
             "makespan_s": round(seconds, 2),
             "deployments_per_s": round(deployments / seconds, 1),
-            "peak_calls_per_s_per_account_family": max(emulator.peak_rates(started).values()),
+            "peak_calls_per_s_per_account_action": max(emulator.peak_rates(started).values()),
             "account_limit_per_s": limit,
             "throttled_answers": sum(emulator.throttled.values()),
         }

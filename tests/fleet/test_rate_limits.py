@@ -25,6 +25,6 @@ def test_four_worker_processes_stay_within_each_accounts_limit(fleet, campaign) 
     emulator = run.emulator
     assert isinstance(emulator, ClockedTencentEmulator)
     peaks = emulator.peak_rates()
-    print(f"peak calls per second per (account, API family): {peaks}")
+    print(f"peak calls per second per (account, action): {peaks}")
     assert all(peak <= LIMIT for peak in peaks.values()), peaks
     assert sum(emulator.throttled.values()) == 0
