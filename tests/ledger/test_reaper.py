@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import pytest
+
 from ledger import deployments, quota, tasks
 from ledger.db import Database
 from ledger.timeutil import utcnow
@@ -39,6 +41,14 @@ def _started_task(database: Database, vault: Vault, authority: Authority, name: 
     return started.deployment_ids
 
 
+def _a_worker_just_took_one(database: Database, ids: list[int]) -> datetime:
+    """A time past the grace, at which a worker claimed one of ``ids`` a second ago."""
+    later = utcnow() + timedelta(seconds=GRACE + 5)
+    with database.unit_of_work() as s:
+        assert deployments.claim(s, ids[0], later - timedelta(seconds=1), 60) is not None
+    return later
+
+
 def _scheduler(database: Database, sent: Sent, at: datetime) -> Scheduler:
     return Scheduler(database, sent, reap_grace_seconds=GRACE, clock=lambda: at)
 
@@ -52,37 +62,24 @@ def test_queued_messages_of_a_queue_that_delivers_nothing_are_sent_again(
     assert tick.reaped == len(ids) and sorted(sent.ids) == sorted(ids)
 
 
+@pytest.mark.parametrize("shared_queue", [False, True], ids=["own-queues", "one-queue"])
 def test_waiting_messages_of_a_queue_that_delivers_are_late_not_lost(
-    database: Database, vault: Vault, authority: Authority
+    database: Database, vault: Vault, authority: Authority, shared_queue: bool
 ) -> None:
+    """The other account is reaped while its queue is idle, not while it shares the busy one."""
     busy = _started_task(database, vault, authority, "busy")
-    idle = _started_task(database, vault, authority, "idle")
-    later = utcnow() + timedelta(seconds=GRACE + 5)
-    with database.unit_of_work() as s:  # a worker took one of busy's messages just now
-        assert deployments.claim(s, busy[0], later - timedelta(seconds=1), 60) is not None
+    other = _started_task(database, vault, authority, "other")
+    later = _a_worker_just_took_one(database, busy)
     sent = Sent()
-    _scheduler(database, sent, later).tick()
-    assert sorted(sent.ids) == sorted(idle)  # busy's other three are still in its queue
-
-
-def test_an_account_sharing_a_delivering_queue_is_not_reaped_either(
-    database: Database, vault: Vault, authority: Authority
-) -> None:
-    busy = _started_task(database, vault, authority, "busy")
-    mate = _started_task(database, vault, authority, "mate")
-    later = utcnow() + timedelta(seconds=GRACE + 5)
-    with database.unit_of_work() as s:
-        assert deployments.claim(s, busy[0], later - timedelta(seconds=1), 60) is not None
-    sent = Sent()
-    one_queue = Scheduler(
+    Scheduler(
         database,
         sent,
         reap_grace_seconds=GRACE,
         clock=lambda: later,
-        queue_of=lambda provider, account: f"deploy.{provider}.0",
-    )
-    one_queue.tick()
-    assert sent.ids == [] and mate
+        queue_of=(lambda provider, account: f"deploy.{provider}.0") if shared_queue else None,
+    ).tick()
+    # busy's other three are still in its queue either way
+    assert sorted(sent.ids) == ([] if shared_queue else sorted(other))
 
 
 def test_an_expired_lease_is_reaped_even_while_the_queue_delivers(
