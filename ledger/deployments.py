@@ -8,7 +8,7 @@ transaction, so a crash can never leave a failed deployment unrefunded or refund
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -325,7 +325,7 @@ def overdue(
     grace_seconds: int,
     limit: int = 1000,
     *,
-    moving: Collection[int] = (),
+    horizons: Mapping[int, datetime] | None = None,
 ) -> list[Routed]:
     """Deployments a crash may have orphaned: queued past due + grace, or running past lease.
 
@@ -333,15 +333,21 @@ def overdue(
     forward as they are returned, so several reapers do not re-enqueue the same deployment every
     tick; a duplicate message is harmless anyway (claims are compare-and-set).
 
-    Queued deployments of the ``moving`` accounts are left alone: their queue is being worked
-    (see :func:`moving_accounts`), so a message still waiting in it is late, not lost. In a
-    large campaign most messages wait longer than any grace; re-sending them all would fill the
-    queue with duplicates and make every worker pay a claim for each.
+    ``horizons`` (see :func:`delivery_horizons`) tells which accounts' queues are delivering,
+    and how far they got. A queue delivers its messages about in the order they were sent, so a
+    waiting deployment sent more than the grace before the newest message the queue delivered
+    has been skipped: its message is lost. One sent after that is still waiting its turn: in a
+    large campaign most of the queue waits longer than any grace, and re-sending those would
+    fill the queue with duplicates that every worker pays a claim for.
     """
-    cutoff = now - timedelta(seconds=grace_seconds)
-    waiting = (Deployment.state == "queued") & (Deployment.due_at < cutoff)
-    if moving:
-        waiting = waiting & Resource.account_id.not_in(list(moving))
+    grace = timedelta(seconds=grace_seconds)
+    waiting = (Deployment.state == "queued") & (Deployment.due_at < now - grace)
+    if horizons:
+        skipped = [
+            (Resource.account_id == account) & (Deployment.due_at < horizon - grace)
+            for account, horizon in horizons.items()
+        ]
+        waiting = waiting & or_(Resource.account_id.not_in(list(horizons)), *skipped)
     query = (
         select(Deployment.id, Account.provider, Account.id)
         .join(Resource, Resource.id == Deployment.resource_id)
@@ -363,17 +369,15 @@ def overdue(
     return found
 
 
-def moving_accounts(session: Session, since: datetime) -> dict[int, str]:
-    """Accounts (id → provider) of running tasks a worker claimed or finished a deployment of
-    since ``since``: evidence that their queue still delivers messages."""
+def delivery_horizons(session: Session, since: datetime) -> dict[int, tuple[str, datetime]]:
+    """For accounts of running tasks whose queue delivered a message since ``since`` (a worker
+    claimed one of their deployments): account id → (provider, the latest ``due_at`` among the
+    deployments claimed since then, i.e. how recent a message the queue has reached)."""
     rows = session.execute(
-        select(Task.account_id, Account.provider)
+        select(Task.account_id, Account.provider, func.max(Deployment.due_at))
         .join(Deployment, Deployment.task_id == Task.id)
         .join(Account, Account.id == Task.account_id)
-        .where(
-            Task.status == "running",
-            or_(Deployment.started_at >= since, Deployment.finished_at >= since),
-        )
-        .distinct()
+        .where(Task.status == "running", Deployment.started_at >= since)
+        .group_by(Task.account_id, Account.provider)
     ).all()
-    return {account_id: provider for account_id, provider in rows}
+    return {account: (provider, due) for account, provider, due in rows if due is not None}

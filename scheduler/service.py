@@ -70,8 +70,8 @@ class Scheduler:
             enqueued += len(task.deployment_ids)
             log.info("task %s started: %d deployments enqueued", task.task_id, enqueued)
         with self._database.unit_of_work() as session:
-            moving = self._moving(session, now)
-            orphans = deployments.overdue(session, now, self._grace, moving=moving)
+            horizons = self._horizons(session, now)
+            orphans = deployments.overdue(session, now, self._grace, horizons=horizons)
         groups: dict[tuple[str, int], list[int]] = defaultdict(list)
         for routed in orphans:
             groups[(routed.provider, routed.account_id)].append(routed.deployment_id)
@@ -81,16 +81,21 @@ class Scheduler:
             log.warning("re-enqueued %d overdue deployments", len(orphans))
         return Tick(len(started), enqueued, len(orphans), self.notify())
 
-    def _moving(self, session: Session, now: datetime) -> set[int]:
-        """Accounts whose queue delivered a message within the grace: the accounts that
-        progressed and every account sharing a queue with one of them."""
-        progressed = deployments.moving_accounts(session, now - timedelta(seconds=self._grace))
-        if not progressed:
-            return set()
-        live = {self._queue_of(provider, account) for account, provider in progressed.items()}
+    def _horizons(self, session: Session, now: datetime) -> dict[int, datetime]:
+        """How far each delivering queue got (see :func:`ledger.deployments.overdue`), for
+        every account on it: accounts sharing a queue share its order of delivery."""
+        delivered = deployments.delivery_horizons(session, now - timedelta(seconds=self._grace))
+        if not delivered:
+            return {}
+        reached: dict[str, datetime] = {}
+        for account, (provider, due) in delivered.items():
+            queue = self._queue_of(provider, account)
+            reached[queue] = max(due, reached.get(queue, due))
         everyone = session.execute(select(Account.id, Account.provider)).all()
         return {
-            account for account, provider in everyone if self._queue_of(provider, account) in live
+            account: reached[queue]
+            for account, provider in everyone
+            if (queue := self._queue_of(provider, account)) in reached
         }
 
     def notify(self) -> int:

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from ledger import deployments, quota, tasks
 from ledger.db import Database
+from ledger.models import Deployment
 from ledger.timeutil import utcnow
 from ledger.vault import Vault
 from providers.emulators.pki import Authority
@@ -80,6 +82,21 @@ def test_waiting_messages_of_a_queue_that_delivers_are_late_not_lost(
     ).tick()
     # busy's other three are still in its queue either way
     assert sorted(sent.ids) == ([] if shared_queue else sorted(other))
+
+
+def test_messages_sent_long_before_one_the_queue_delivered_were_lost(
+    database: Database, vault: Vault, authority: Authority
+) -> None:
+    """A trickle of deliveries (retries sent after Redis lost the queue) does not hide the loss:
+    the queue delivered a message sent after these, so theirs are gone."""
+    ids = _started_task(database, vault, authority, "busy")
+    later = utcnow() + timedelta(seconds=3 * GRACE)
+    with database.unit_of_work() as s:  # a retry of ids[1], sent well after the others
+        s.execute(update(Deployment).where(Deployment.id == ids[1]).values(due_at=later))
+        assert deployments.claim(s, ids[1], later, 60) is not None
+    sent = Sent()
+    _scheduler(database, sent, later + timedelta(seconds=1)).tick()
+    assert sorted(sent.ids) == sorted([ids[0], *ids[2:]])
 
 
 def test_an_expired_lease_is_reaped_even_while_the_queue_delivers(
