@@ -360,11 +360,20 @@ def overdue(
         query = query.with_for_update(skip_locked=True, of=Deployment)
     found = [Routed(d, p, a) for d, p, a in session.execute(query).all()]
     if found:
+        # Re-sent now: a queued one waits another grace before it can be called lost again,
+        # and one whose lease expired is queued again (its dead attempt stays fenced off by
+        # ``attempts``), or every pass would send it again until a worker claimed it: in a
+        # chaos run that was a thousand duplicate messages a second.
         session.execute(
             update(Deployment)
-            .where(Deployment.id.in_([r.deployment_id for r in found]))
-            .where(Deployment.state == "queued")
-            .values(due_at=now)
+            .where(
+                Deployment.id.in_([r.deployment_id for r in found]),
+                or_(
+                    Deployment.state == "queued",
+                    (Deployment.state == "running") & (Deployment.lease_until < now),
+                ),
+            )
+            .values(state="queued", due_at=now, lease_until=None)
         )
     return found
 

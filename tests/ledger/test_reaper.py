@@ -110,3 +110,10 @@ def test_an_expired_lease_is_reaped_even_while_the_queue_delivers(
     sent = Sent()
     _scheduler(database, sent, now + timedelta(seconds=5)).tick()
     assert sent.ids == [ids[0]]
+    # Sent once, not on every pass until a worker takes it; the dead attempt stays fenced off.
+    _scheduler(database, sent, now + timedelta(seconds=6)).tick()
+    assert sent.ids == [ids[0]]
+    with database.unit_of_work() as s:
+        assert s.get(Deployment, ids[0]).state == "queued"  # type: ignore[union-attr]
+        again = deployments.claim(s, ids[0], now + timedelta(seconds=7), 60)
+    assert again is not None and again.attempt == 2
