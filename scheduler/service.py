@@ -14,12 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger import deployments, tasks
+from ledger.accounts import list_accounts
 from ledger.db import Database
-from ledger.models import Account
 from ledger.timeutil import utcnow
 from scheduler.notifications.dispatch import Dispatcher
 
@@ -91,11 +90,10 @@ class Scheduler:
         for account, (provider, due) in delivered.items():
             queue = self._queue_of(provider, account)
             reached[queue] = max(due, reached.get(queue, due))
-        everyone = session.execute(select(Account.id, Account.provider)).all()
         return {
-            account: reached[queue]
-            for account, provider in everyone
-            if (queue := self._queue_of(provider, account)) in reached
+            account.id: reached[queue]
+            for account in list_accounts(session)
+            if (queue := self._queue_of(account.provider, account.id)) in reached
         }
 
     def notify(self) -> int:
