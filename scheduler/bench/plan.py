@@ -19,10 +19,10 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert
 
@@ -30,7 +30,7 @@ from ledger.db import Database
 from ledger.models import Account, Certificate, Resource
 from scheduler.bench.lab import fresh_schema
 from scheduler.matching import CandidateCert, match
-from scheduler.planning import preview
+from scheduler.planning import Preview, preview
 from scheduler.task_spec import TaskSpec
 
 TARGET_SECONDS = 2.0
@@ -82,22 +82,31 @@ def make_estate(resources: int, seed: int = 6125) -> Estate:
 REPEATS = 3  # each timing is the median of this many runs in the same process
 
 
-def time_match(estate: Estate) -> dict[str, Any]:
-    """Seconds (wall and CPU) of an in-memory match of the whole estate: the median of
-    ``REPEATS`` runs (a 2-core machine shared with other work is noisy) and the first run."""
+T = TypeVar("T")
+
+
+def _repeated(name: str, run: Callable[[], T]) -> tuple[dict[str, float], T]:
+    """``REPEATS`` timed runs of ``run``: median wall and CPU seconds, the first (cold) run's
+    wall seconds, as ``<name>_s``, ``<name>_cpu_s`` and ``<name>_first_s``; and the last result."""
     walls, cpus = [], []
     for _ in range(REPEATS):
         wall, cpu = time.perf_counter(), time.process_time()
-        report = match(estate.resources, estate.certificates)
+        result = run()
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
-    return {
-        "match_s": round(statistics.median(walls), 3),
-        "match_first_s": round(walls[0], 3),
-        "match_cpu_s": round(statistics.median(cpus), 3),
-        "matched": len(report.matched),
-        "unmatched": len(report.unmatched),
+    figures = {
+        f"{name}_s": round(statistics.median(walls), 3),
+        f"{name}_first_s": round(walls[0], 3),
+        f"{name}_cpu_s": round(statistics.median(cpus), 3),
     }
+    return figures, result
+
+
+def time_match(estate: Estate) -> dict[str, Any]:
+    """Seconds (wall and CPU) of an in-memory match of the whole estate (see :func:`_repeated`:
+    a 2-core machine shared with other work is noisy)."""
+    figures, report = _repeated("match", lambda: match(estate.resources, estate.certificates))
+    return figures | {"matched": len(report.matched), "unmatched": len(report.unmatched)}
 
 
 def _rows(items: Sequence[dict[str, Any]], size: int = 5000) -> Iterator[Sequence[dict[str, Any]]]:
@@ -165,25 +174,19 @@ def seed_ledger(database: Database, estate: Estate) -> TaskSpec:
 
 
 def time_preview(admin_url: str, estate: Estate) -> dict[str, Any]:
-    """Seconds (wall and CPU) of a preview from a fresh schema holding the estate: the median
-    of ``REPEATS`` previews, each in its own transaction, and the first (cold) one."""
+    """Seconds (wall and CPU) of a preview from a fresh schema holding the estate (see
+    :func:`_repeated`), each preview in its own transaction."""
     database = Database(fresh_schema(admin_url))
     try:
         database.upgrade()
         spec = seed_ledger(database, estate)
-        walls, cpus = [], []
-        for _ in range(REPEATS):
-            wall, cpu = time.perf_counter(), time.process_time()
+
+        def one_preview() -> Preview:
             with database.unit_of_work() as session:
-                result = preview(session, spec)
-            walls.append(time.perf_counter() - wall)
-            cpus.append(time.process_time() - cpu)
-        return {
-            "preview_s": round(statistics.median(walls), 3),
-            "preview_first_s": round(walls[0], 3),
-            "preview_cpu_s": round(statistics.median(cpus), 3),
-            "preview_matched": len(result.matched),
-        }
+                return preview(session, spec)
+
+        figures, result = _repeated("preview", one_preview)
+        return figures | {"preview_matched": len(result.matched)}
     finally:
         database.dispose()
 

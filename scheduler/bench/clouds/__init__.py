@@ -7,7 +7,7 @@ One module per cloud (``tencent``, …), each exposing a class that satisfies :c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -77,6 +77,16 @@ class Estate:
     @property
     def resources(self) -> int:
         return sum(sum(c.values()) for c in self.accounts.values())
+
+
+def account_shares(resources: int, accounts: int, first_account: int) -> Iterator[tuple[int, int]]:
+    """``(account number, resources it holds)`` for ``accounts`` accounts numbered from
+    ``first_account``, splitting ``resources`` as evenly as whole numbers allow."""
+    for index in range(accounts):
+        yield (
+            first_account + index,
+            resources // accounts + (1 if index < resources % accounts else 0),
+        )
 
 
 class BenchCloud(Protocol):

@@ -25,7 +25,7 @@ from ledger.db import Database
 from ledger.vault import Vault
 from providers.aws import limits
 from providers.emulators.pki import Authority, IssuedCertificate
-from scheduler.bench.clouds import Estate, Faults, VendorLog
+from scheduler.bench.clouds import Estate, Faults, VendorLog, account_shares
 
 REGION: Final = "eu-west-1"
 FAMILIES: Final = {
@@ -96,9 +96,7 @@ class AwsCloud:
         first_account: int,
     ) -> Estate:
         estate = Estate(self.provider, {}, {})
-        for index in range(accounts):
-            number = first_account + index
-            share = resources // accounts + (1 if index < resources % accounts else 0)
+        for number, share in account_shares(resources, accounts, first_account):
             products = self.mix.split(share)
             access_key = f"AKIABENCH{number:04d}XXXXXXX"
             account_id = self.emulator.add_account(access_key, f"secret-{number}")

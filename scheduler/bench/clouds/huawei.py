@@ -26,7 +26,7 @@ from providers.emulators.huawei.errors import ApiError
 from providers.emulators.huawei.server import ROUTES
 from providers.emulators.huawei.transport import Reply, Request, gateway_page
 from providers.emulators.pki import Authority, IssuedCertificate
-from scheduler.bench.clouds import Estate, Faults, VendorLog
+from scheduler.bench.clouds import Estate, Faults, VendorLog, account_shares
 
 REGION: Final = "cn-north-4"
 LISTENERS_PER_LOAD_BALANCER: Final = 2
@@ -164,9 +164,7 @@ class HuaweiCloud:
         first_account: int,
     ) -> Estate:
         estate = Estate(self.provider, {}, {})
-        for index in range(accounts):
-            number = first_account + index
-            share = resources // accounts + (1 if index < resources % accounts else 0)
+        for number, share in account_shares(resources, accounts, first_account):
             products = self.mix.split(share)
             access_key = f"HWBENCH{number:04d}ACCESSKEY"
             ids = self.emulator.add_account(access_key, f"secret-{number}", regions=(REGION,))

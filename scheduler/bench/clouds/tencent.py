@@ -25,7 +25,7 @@ from ledger.vault import Vault
 from providers.emulators.pki import Authority, IssuedCertificate
 from providers.emulators.tencent import TencentEmulator
 from providers.emulators.tencent.transport import Reply, gateway_page
-from scheduler.bench.clouds import Estate, Faults, VendorLog
+from scheduler.bench.clouds import Estate, Faults, VendorLog, account_shares
 
 THROTTLE_CODE: Final = "RequestLimitExceeded"
 REGION: Final = "ap-guangzhou"
@@ -199,9 +199,7 @@ class TencentCloud:
         first_account: int,
     ) -> Estate:
         estate = Estate(self.provider, {}, {})
-        for index in range(accounts):
-            number = first_account + index
-            share = resources // accounts + (1 if index < resources % accounts else 0)
+        for number, share in account_shares(resources, accounts, first_account):
             products = self.mix.split(share)
             secret_id = f"AKIDbench{number:04d}tencentxx"
             self.emulator.add_account(secret_id, f"secret-{number}")
